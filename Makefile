@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# This file serves two readers.  Inside a kernel build (kbuild defines
+# $(srctree)) it is drivers/dma-buf/Makefile.  Run by hand at the top of
+# the repository it forwards the developer targets (run, test, compat, ...)
+# to the harness in tools/.
+
+ifneq ($(srctree),)
+
+obj-y := dma-buf.o dma-fence.o dma-fence-array.o dma-fence-chain.o \
+	 dma-fence-unwrap.o dma-resv.o
+obj-$(CONFIG_DMABUF_HEAPS)	+= dma-heap.o heaps/
+obj-$(CONFIG_SYNC_FILE)		+= sync_file.o
+obj-$(CONFIG_SW_SYNC)		+= sw_sync.o sync_debug.o
+obj-$(CONFIG_UDMABUF)		+= udmabuf.o
+obj-$(CONFIG_DMABUF_SYSFS_STATS) += dma-buf-sysfs-stats.o
+obj-$(CONFIG_DMABUF_KUNIT_TEST)	+= selftests/
+
+else
+
+.DEFAULT_GOAL := test
+%:
+	@$(MAKE) --no-print-directory -C tools $@
+
+endif
