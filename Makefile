@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # This file serves two readers.  Inside a kernel build (kbuild defines
-# $(srctree)) it is drivers/dma-buf/Makefile.  Run by hand at the top of
-# the repository it forwards the developer targets (run, test, compat, ...)
+# $(srctree)) it is the kbuild makefile of this directory.  Run by hand at
+# the top of the repository it forwards the developer targets (run, test,
+# compat, ...)
 # to the harness in tools/.
 
 ifneq ($(srctree),)
