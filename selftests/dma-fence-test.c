@@ -2445,6 +2445,116 @@ static void dma_fence_test_race_get_rcu_safe_against_replacement(struct kunit *t
 	KUNIT_EXPECT_EQ(test, atomic_read(&state->releases), DFT_RACE_SWAPS);
 }
 
+/*
+ * Guarantees of this implementation beyond 6.12.  Upstream's dma-fence
+ * fails these cases; they pin down the safety nets this tree adds.
+ */
+
+/* A driver calling dma_fence_default_wait() directly cannot sleep unarmed. */
+static void dma_fence_test_default_wait_arms_signalling_itself(struct kunit *test)
+{
+	struct dma_fence *fence = dft_new(test);
+	struct dft_fence *refusing = to_dft(dft_new(test));
+
+	KUNIT_EXPECT_EQ(test, dma_fence_default_wait(fence, false, 0), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&dft_state(test)->enables), 1);
+	KUNIT_EXPECT_TRUE(test, test_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT,
+					 &fence->flags));
+
+	/* Arming finds the work done: the wait reports success at once. */
+	refusing->refuse_enable = true;
+	KUNIT_EXPECT_EQ(test, dma_fence_default_wait(&refusing->base, true, 0),
+			1);
+	KUNIT_EXPECT_TRUE(test, dft_is_signalled(&refusing->base));
+
+	dma_fence_put(&refusing->base);
+	dma_fence_put(fence);
+}
+
+/*
+ * dma_fence_init() with a NULL lock or incomplete ops: instead of BUG()
+ * the fence is reported (THIS CASE WARNS TWICE ON PURPOSE), comes out
+ * signalled with -EINVAL, prints, and its release neither crashes nor
+ * frees memory it does not own.
+ */
+static void dma_fence_test_init_with_bad_arguments_gives_an_error_fence(struct kunit *test)
+{
+	static const struct dma_fence_ops nameless = { };
+	struct dma_fence *fence = kunit_kzalloc(test, 2 * sizeof(*fence),
+						GFP_KERNEL);
+	spinlock_t lock;	/* valid, but paired with nameless ops */
+	char buf[64];
+	struct seq_file seq = { .buf = buf, .size = sizeof(buf) };
+	int i;
+
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+	DFT_REQUIRES(test, !panic_on_warn);
+#endif
+	KUNIT_ASSERT_NOT_NULL(test, fence);
+	spin_lock_init(&lock);
+
+	kunit_info(test, "two \"dma-fence: init without\" warnings follow\n");
+	dma_fence_init(&fence[0], &nameless, &lock, 5, 7);
+	dma_fence_init(&fence[1], &dft_ops, NULL, 5, 8);
+
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_TRUE(test, dft_is_signalled(&fence[i]));
+		KUNIT_EXPECT_EQ(test, dma_fence_get_status(&fence[i]), -EINVAL);
+		KUNIT_EXPECT_EQ(test, dma_fence_wait_timeout(&fence[i], true,
+							     MAX_SCHEDULE_TIMEOUT),
+				MAX_SCHEDULE_TIMEOUT);
+		dma_fence_put(&fence[i]);	/* must not kfree kunit memory */
+	}
+	dma_fence_describe(&fence[0], &seq);
+	KUNIT_EXPECT_STREQ(test, buf, "invalid invalid seq 7 signalled\n");
+	/* dft_ops was not used: the mock saw no init and no release. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&dft_state(test)->releases), 0);
+}
+
+static const u32 dft_wait_any_counts[] = { 1, 4, 5, 64 };
+
+static void dft_wait_any_count_desc(const u32 *count, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u fences", *count);
+}
+
+KUNIT_ARRAY_PARAM(dft_wait_any_count, dft_wait_any_counts,
+		  dft_wait_any_count_desc);
+
+/*
+ * Waiters for a few fences live on the stack, more are allocated; both
+ * sides of that boundary must queue and unqueue every waiter, whether the
+ * wait ends on a signalled fence or on the timeout.
+ */
+static void dma_fence_test_wait_any_cleans_up_for_any_count(struct kunit *test)
+{
+	u32 count = *(const u32 *)test->param_value;
+	struct dft_fence *mf = dft_new_array(test, count);
+	struct dma_fence **fences;
+	u32 idx = U32_MAX;
+	u32 i;
+
+	fences = kunit_kcalloc(test, count, sizeof(*fences), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fences);
+	for (i = 0; i < count; i++)
+		fences[i] = &mf[i].base;
+
+	KUNIT_EXPECT_EQ(test, dma_fence_wait_any_timeout(fences, count, false,
+							 1, &idx), 0);
+	KUNIT_EXPECT_EQ(test, idx, U32_MAX);
+	for (i = 0; i < count; i++)
+		KUNIT_EXPECT_TRUE(test, dft_no_callbacks_left(fences[i]));
+
+	KUNIT_EXPECT_EQ(test, dma_fence_signal(fences[count - 1]), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_any_timeout(fences, count, true,
+							 HZ, &idx), 0);
+	KUNIT_EXPECT_EQ(test, idx, count - 1);
+	for (i = 0; i < count; i++)
+		KUNIT_EXPECT_TRUE(test, dft_no_callbacks_left(fences[i]));
+
+	dft_put_array(mf, count);
+}
+
 static struct kunit_case dma_fence_test_cases[] = {
 	KUNIT_CASE(dma_fence_test_context_alloc_returns_disjoint_ranges),
 	KUNIT_CASE(dma_fence_test_init_sets_up_a_pending_fence),
@@ -2500,6 +2610,10 @@ static struct kunit_case dma_fence_test_cases[] = {
 	KUNIT_CASE(dma_fence_test_later_returns_the_later_pending_fence),
 	KUNIT_CASE(dma_fence_test_signalling_sections_nest),
 	KUNIT_CASE(dma_fence_test_might_wait_is_fine_outside_signalling),
+	KUNIT_CASE(dma_fence_test_default_wait_arms_signalling_itself),
+	KUNIT_CASE(dma_fence_test_init_with_bad_arguments_gives_an_error_fence),
+	KUNIT_CASE_PARAM(dma_fence_test_wait_any_cleans_up_for_any_count,
+			 dft_wait_any_count_gen_params),
 	KUNIT_CASE(dma_fence_test_race_signal_against_add_callback),
 	KUNIT_CASE(dma_fence_test_race_wait_against_signal),
 	KUNIT_CASE(dma_fence_test_race_wait_any_wakes_for_the_one_signalled),
