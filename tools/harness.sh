@@ -1,0 +1,547 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Developer / CI harness for the drivers/dma-buf rewrite.
+#
+#   harness.sh build    set up the cache, overlay the repo on a 6.12 tree,
+#                       configure, build the kernel, the upstream selftest
+#                       module, the userspace programs and the initramfs
+#   harness.sh test     build, static checks, boot the guest in test mode,
+#                       report: ends with "N passed, N failed, N skipped"
+#   harness.sh run      build, boot the guest and run the sw_sync demo
+#   harness.sh static   static checks only (sparse, W=1, checkpatch, kernel-doc)
+#   harness.sh overlay  (re)apply the repo overlay on the build tree only
+#   harness.sh clean-cache   drop the build tree and build dirs (keeps pristine)
+#
+# Everything it produces lives in $DMABUF_CACHE (default ~/.cache/dmabuf):
+#   linux-source-6.12/  pristine tree, unpacked once, never written to
+#   tree/               cp -al of pristine + symlinks into the repo
+#   build/              O= build dir of the test kernel
+#   build-check/        O= build dir for sparse/W=1 (own flags, own objects)
+#   upstream-st/        upstream dma-buf selftests, built as an external module
+#   user/               static userspace programs
+#   initramfs/, initramfs.cpio.gz
+#   logs/               build.log, console.log, results.log, static/, report
+#
+# Every kernel make runs under flock $KBUILD_LOCK: one kernel build at a time.
+
+set -o pipefail
+shopt -s nullglob
+
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$TOOLS/.." && pwd)
+CACHE=${DMABUF_CACHE:-${HOME:-/root}/.cache/dmabuf}
+TARBALL=${DMABUF_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+PRISTINE=$CACHE/linux-source-6.12
+TREE=$CACHE/tree
+BUILD=$CACHE/build
+CHECK=$CACHE/build-check
+STDIR=$CACHE/upstream-st
+USERDIR=$CACHE/user
+IRDIR=$CACHE/initramfs
+INITRD=$CACHE/initramfs.cpio.gz
+LOGS=$CACHE/logs
+KBUILD_LOCK=${KBUILD_LOCK:-/tmp/dmabuf-kbuild.lock}
+JOBS=${JOBS:-$(nproc)}
+BASE_CONFIG=${BASE_CONFIG:-tinyconfig}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
+QEMU_MEM=${QEMU_MEM:-2G}
+QEMU_SMP=${QEMU_SMP:-2}
+KCC=${KCC:-ccache gcc}
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+FRAGMENT=$TOOLS/configs/test.config
+
+# Kernel makes must not inherit the jobserver or flags of the make that
+# called us (make test -> make -C tools test -> this script).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
+export PYTHONDONTWRITEBYTECODE=1
+export LC_ALL=C
+
+# fd 3: the terminal, for messages from inside redirected commands
+exec 3>&1
+STAGE_T0=$SECONDS
+stage() { printf '==> [%4ds] %s\n' $((SECONDS - STAGE_T0)) "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf 'harness: error: %s\n' "$*" >&2; exit 2; }
+
+# Run a command under the global kernel-build lock, saying so if we wait.
+locked() {
+	if ! flock -n "$KBUILD_LOCK" true 2>/dev/null; then
+		note "waiting for $KBUILD_LOCK (another kernel build is running) ..." >&3
+	fi
+	flock "$KBUILD_LOCK" "$@"
+}
+
+# Run a kernel make under the global lock, output to a log file.  On failure
+# print the log's tail (the interesting part) and return non-zero.
+kmake_log() {
+	local log=$1; shift
+	# -L: a re-pointed symlink counts as changed even if its target is old
+	if ! locked make -L -C "$TREE" CC="$KCC" -j"$JOBS" "$@" >>"$log" 2>&1; then
+		echo "---- last 40 lines of $log ----"
+		grep -v '^make\[[0-9]*\]: \(Entering\|Leaving\)' "$log" | tail -n 40
+		echo "----"
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------------- setup ---
+
+need_packages() {
+	# Debian package -> why
+	local pkgs=(
+		linux-source-6.12	# pristine kernel sources (tarball)
+		build-essential gcc make flex bison bc	# kernel build
+		libelf-dev libssl-dev dwarves kmod cpio	# objtool, certs, pahole, modinfo
+		ccache sparse perl xz-utils gzip
+		util-linux	# flock
+		coreutils findutils git
+		python3	# kunit.py parse, report
+		qemu-system-x86 busybox-static
+		libc6-dev	# static userspace programs
+	)
+	local missing=() p
+	for p in "${pkgs[@]}"; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	stage "installing missing packages: ${missing[*]}"
+	[ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}) and not root"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null || die "apt-get update failed"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		die "apt-get install ${missing[*]} failed"
+	PYTHON=$(command -v /usr/bin/python3 || command -v python3)
+}
+
+setup_pristine() {
+	mkdir -p "$CACHE" "$LOGS"
+	if [ ! -f "$PRISTINE/Makefile" ]; then
+		[ -f "$TARBALL" ] || die "$TARBALL not found (package linux-source-6.12)"
+		stage "unpacking $TARBALL (once)"
+		rm -rf "$PRISTINE.tmp"
+		mkdir -p "$PRISTINE.tmp"
+		tar -xf "$TARBALL" -C "$PRISTINE.tmp" --strip-components=1 ||
+			die "unpacking $TARBALL failed"
+		# read-only files: nothing can write through a hard link by mistake
+		find "$PRISTINE.tmp" -type f -exec chmod a-w {} +
+		mv "$PRISTINE.tmp" "$PRISTINE"
+	fi
+	if [ ! -f "$TREE/Makefile" ]; then
+		stage "creating build tree (hard-link copy of pristine)"
+		rm -rf "$TREE" "$TREE.tmp"
+		mkdir -p "$TREE.tmp"
+		cp -al "$PRISTINE/." "$TREE.tmp/" || die "cp -al failed"
+		mv "$TREE.tmp" "$TREE"
+		rm -f "$CACHE/overlay.manifest"
+	fi
+}
+
+# ---------------------------------------------------------------- overlay -
+
+# Files of the repo that go into the kernel tree, repo-relative.
+repo_files() {
+	(
+		cd "$REPO" || exit 1
+		if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+			git ls-files -z --cached --others --exclude-standard
+		else
+			find . -path ./.git -prune -o \( -type f -o -type l \) -printf '%P\0'
+		fi
+	) | tr '\0' '\n' | while IFS= read -r f; do
+		case "$f" in
+		tools/* | .ci/* | README* | .git* | */.git*) continue ;;
+		esac
+		[ -f "$REPO/$f" ] && printf '%s\n' "$f"
+	done | sort -u
+}
+
+# repo-relative path -> kernel-tree-relative path
+kpath() {
+	case "$1" in
+	include/* | Documentation/*) printf '%s\n' "$1" ;;
+	*) printf 'drivers/dma-buf/%s\n' "$1" ;;
+	esac
+}
+
+# Overlay the repo onto $TREE as symlinks.  Idempotent and incremental; never
+# writes through a hard link into pristine (destinations are removed first).
+overlay() {
+	local manifest=$CACHE/overlay.manifest new=$CACHE/overlay.manifest.new
+	local f k dst cur changed=0 restored=0
+	repo_files | while IFS= read -r f; do kpath "$f"; done | sort -u >"$new.k"
+	repo_files >"$new.r"
+	: >"$new"
+	while IFS= read -r f; do
+		k=$(kpath "$f")
+		dst=$TREE/$k
+		printf '%s\n' "$k" >>"$new"
+		cur=$(readlink "$dst" 2>/dev/null || true)
+		[ "$cur" = "$REPO/$f" ] && continue
+		mkdir -p "$(dirname "$dst")"
+		rm -rf "$dst"
+		ln -s "$REPO/$f" "$dst"
+		changed=$((changed + 1))
+	done <"$new.r"
+	sort -u -o "$new" "$new"
+	# Files we overlaid before but that left the repo: back to pristine.
+	if [ -f "$manifest" ]; then
+		while IFS= read -r k; do
+			dst=$TREE/$k
+			[ -L "$dst" ] || continue
+			rm -f "$dst"
+			if [ -e "$PRISTINE/$k" ]; then
+				cp --remove-destination "$PRISTINE/$k" "$dst"
+				chmod u+w "$dst"
+			fi
+			restored=$((restored + 1))
+		done < <(comm -23 "$manifest" "$new")
+	fi
+	mv "$new" "$manifest"
+	rm -f "$new.k" "$new.r"
+	note "overlay: $(wc -l <"$manifest") repo files linked ($changed (re)linked, $restored restored to pristine)"
+}
+
+# ---------------------------------------------------------------- config --
+
+configure() {
+	mkdir -p "$BUILD"
+	local stamp=$BUILD/.harness-config-stamp want
+	want=$( {
+		echo "base=$BASE_CONFIG cc=$KCC"
+		cat "$FRAGMENT"
+		# our Kconfig decides what the fragment resolves to
+		cat "$REPO/Kconfig" "$REPO"/heaps/Kconfig 2>/dev/null
+	} | sha256sum | cut -d' ' -f1)
+	if [ -f "$BUILD/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+		note "config unchanged (stamp), keeping .config"
+		return 0
+	fi
+	stage "configuring kernel: $BASE_CONFIG + tools/configs/test.config"
+	local log=$LOGS/config.log
+	: >"$log"
+	rm -f "$stamp"
+	kmake_log "$log" O="$BUILD" "$BASE_CONFIG" || { echo "error: make $BASE_CONFIG failed" >>"$log"; return 1; }
+	(cd "$BUILD" && "$TREE/scripts/kconfig/merge_config.sh" -m \
+		-O "$BUILD" "$BUILD/.config" "$FRAGMENT") >>"$log" 2>&1 ||
+		{ echo "error: merge_config.sh failed" | tee -a "$log"; return 1; }
+	kmake_log "$log" O="$BUILD" olddefconfig || { echo "error: olddefconfig failed" >>"$log"; return 1; }
+	verify_config "$BUILD/.config" >"$log.verify"
+	local vrc=$?
+	cat "$log.verify" | tee -a "$log"
+	rm -f "$log.verify"
+	if [ $vrc -ne 0 ]; then
+		echo "error: kernel config does not satisfy tools/configs/test.config" | tee -a "$log"
+		return 1
+	fi
+	echo "$want" >"$stamp"
+}
+
+# Every =y/=m line of the fragment must be in the final config, every
+# "is not set" line must not be =y/=m.
+verify_config() {
+	local cfg=$1 bad=0 line sym val
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=y | CONFIG_*=m)
+			sym=${line%%=*}; val=${line#*=}
+			if ! grep -qx "$sym=$val" "$cfg"; then
+				echo "config: $line requested, got: $(grep -E "^$sym=|^# $sym is not set" "$cfg" || echo 'absent (unmet dependency?)')"
+				bad=1
+			fi ;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }; sym=${sym%% *}
+			if grep -qE "^$sym=[ym]" "$cfg"; then
+				echo "config: $sym requested off, got: $(grep -E "^$sym=" "$cfg")"
+				bad=1
+			fi ;;
+		esac
+	done <"$FRAGMENT"
+	return $bad
+}
+
+# ---------------------------------------------------------------- builds --
+
+build_kernel() {
+	stage "building kernel (log: $LOGS/build.log)"
+	local log=$LOGS/build.log t0=$SECONDS
+	: >"$log"
+	if ! kmake_log "$log" O="$BUILD"; then
+		echo "harness: kernel build FAILED" >&2
+		return 1
+	fi
+	note "kernel built in $((SECONDS - t0))s: $BUILD/arch/x86/boot/bzImage"
+}
+
+# Upstream's in-kernel dma-buf selftests, from the PRISTINE sources, built
+# as an external module against our tree.
+build_upstream_selftests() {
+	stage "building upstream dma-buf selftests module (pristine st-*.c)"
+	local log=$LOGS/upstream-st.log f objs=""
+	: >"$log"
+	mkdir -p "$STDIR"
+	for f in selftest.c selftest.h selftests.h st-dma-fence.c st-dma-fence-chain.c \
+		st-dma-fence-unwrap.c st-dma-resv.c; do
+		cmp -s "$PRISTINE/drivers/dma-buf/$f" "$STDIR/$f" ||
+			cp "$PRISTINE/drivers/dma-buf/$f" "$STDIR/$f"
+	done
+	for f in selftest st-dma-fence st-dma-fence-chain st-dma-fence-unwrap st-dma-resv; do
+		objs="$objs $f.o"
+	done
+	printf '# generated by tools/harness.sh\nobj-m := dmabuf_selftests.o\ndmabuf_selftests-y :=%s\n' \
+		"$objs" >"$STDIR/Kbuild.new"
+	cmp -s "$STDIR/Kbuild.new" "$STDIR/Kbuild" || mv "$STDIR/Kbuild.new" "$STDIR/Kbuild"
+	rm -f "$STDIR/Kbuild.new"
+	kmake_log "$log" O="$BUILD" M="$STDIR" modules || return 1
+	# which module parameter enables which selftest group (igt__<line>__<name>)
+	/sbin/modinfo -F parm "$STDIR/dmabuf_selftests.ko" 2>/dev/null |
+		sed -n 's/^\(igt__[0-9]*__\([a-z_0-9]*\)\):.*/\2 \1/p' >"$STDIR/groups"
+	[ -s "$STDIR/groups" ] || { echo "no selftest groups found in module" >&2; return 1; }
+}
+
+build_userspace() {
+	stage "building userspace (uapi headers, sync_test, sw_sync_demo)"
+	local log=$LOGS/userspace.log
+	: >"$log"
+	# uapi headers from our tree, so the programs use our uapi headers
+	kmake_log "$log" O="$BUILD" headers || return 1
+	mkdir -p "$USERDIR"
+	local inc=$BUILD/usr/include sync=$PRISTINE/tools/testing/selftests/sync
+	local srcs="sync_test.c sync.c sync_alloc.c sync_fence.c sync_merge.c sync_wait.c
+		sync_stress_parallelism.c sync_stress_consumer.c sync_stress_merge.c" s args=()
+	for s in $srcs; do args+=("$sync/$s"); done
+	local glog=$LOGS/userspace-gcc.log
+	: >"$glog"
+	gcc -static -O2 -std=gnu89 -pthread -w -I"$inc" -I"$PRISTINE/tools/testing/selftests" \
+		"${args[@]}" -o "$USERDIR/sync_test" >>"$glog" 2>&1 &&
+	gcc -static -O2 -Wall -Wextra -Werror -I"$inc" "$TOOLS/demo/sw_sync_demo.c" \
+		-o "$USERDIR/sw_sync_demo" >>"$glog" 2>&1 ||
+		{ head -n 30 "$glog"; return 1; }
+}
+
+build_initramfs() {
+	stage "building initramfs"
+	local bb
+	bb=$(command -v busybox || echo /bin/busybox)
+	rm -rf "$IRDIR"
+	mkdir -p "$IRDIR"/{bin,sbin,dev,proc,sys,tmp,root,etc,harness}
+	cp "$bb" "$IRDIR/bin/busybox"
+	local a
+	for a in $("$bb" --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$IRDIR/bin/$a"
+	done
+	cp "$TOOLS/guest/init" "$IRDIR/init"
+	chmod 755 "$IRDIR/init"
+	cp "$USERDIR/sync_test" "$USERDIR/sw_sync_demo" "$IRDIR/harness/"
+	cp "$STDIR/dmabuf_selftests.ko" "$STDIR/groups" "$IRDIR/harness/"
+	(cd "$IRDIR" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc --owner=0:0 --quiet | gzip -1 >"$INITRD.tmp") &&
+		mv "$INITRD.tmp" "$INITRD" || return 1
+	note "initramfs: $INITRD ($(du -h "$INITRD" | cut -f1))"
+}
+
+# -------------------------------------------------------------- static ----
+
+# Files we own: .c/.h of the repo outside tools/ and .ci/ (repo-relative).
+owned_sources() {
+	repo_files | grep -E '\.[ch]$'
+}
+
+static_checks() {
+	stage "static checks: sparse C=2 + W=1, checkpatch --strict, kernel-doc"
+	local out=$LOGS/static
+	rm -rf "$out"
+	mkdir -p "$out" "$CHECK"
+	# (1) sparse + W=1: build all of drivers/dma-buf in a separate O= dir,
+	# forcing a recompile of the objects of our .c files so that gcc's W=1
+	# warnings are seen (ccache replays them).  C=2 runs sparse on every
+	# source of the directory.  Warnings are attributed by file path.
+	cp "$BUILD/.config" "$CHECK/.config.new"
+	cmp -s "$CHECK/.config.new" "$CHECK/.config" || mv "$CHECK/.config.new" "$CHECK/.config"
+	rm -f "$CHECK/.config.new"
+	local f k
+	while IFS= read -r f; do
+		case "$f" in *.c) k=$(kpath "$f"); rm -f "$CHECK/${k%.c}.o" ;; esac
+	done < <(owned_sources)
+	local log=$out/kbuild-C2-W1.log
+	: >"$log"
+	local targets=(drivers/dma-buf/)
+	locked make -L -C "$TREE" O="$CHECK" CC="$KCC" -j"$JOBS" C=2 W=1 \
+		olddefconfig >/dev/null 2>&1
+	locked make -L -C "$TREE" O="$CHECK" CC="$KCC" -j"$JOBS" C=2 W=1 \
+		CHECK="sparse" "${targets[@]}" >"$log" 2>&1
+	echo "exit=$?" >>"$log"
+	# (2) checkpatch and (3) kernel-doc, per file, from the tree (paths as
+	# the kernel sees them)
+	local cp_files
+	cp_files=$( (owned_sources; repo_files | grep -E '(^|/)(Kconfig|Makefile)$') | sort -u)
+	while IFS= read -r f; do
+		[ -n "$f" ] || continue
+		k=$(kpath "$f")
+		local name=${f//\//__}
+		(cd "$TREE" && perl scripts/checkpatch.pl --strict --no-tree -f --terse \
+			--no-summary --show-types "$k") >"$out/checkpatch.$name.log" 2>&1
+		echo "$?" >"$out/checkpatch.$name.rc"
+		case "$f" in *.c | *.h)
+			(cd "$TREE" && perl scripts/kernel-doc -none "$k") >"$out/kerneldoc.$name.log" 2>&1
+			echo "$?" >"$out/kerneldoc.$name.rc" ;;
+		esac
+	done <<<"$cp_files"
+	owned_sources >"$out/owned.list"
+	printf '%s\n' "$cp_files" >"$out/checkpatch.list"
+}
+
+originality() {
+	stage "originality check (../shared/originality)"
+	local tool=$REPO/../shared/originality log=$LOGS/originality.log
+	if [ ! -f "$tool" ]; then
+		echo "missing: $tool" >"$log"
+		echo 127 >"$log.rc"
+		return
+	fi
+	(cd "$REPO" && "$PYTHON" "$tool") >"$log" 2>&1
+	echo $? >"$log.rc"
+}
+
+# -------------------------------------------------------------- boot ------
+
+# boot MODE: boot the guest with /init running MODE (test|run).
+boot() {
+	local mode=$1 extra=""
+	local console=$LOGS/console.log results=$LOGS/results.log pidf=$LOGS/qemu.pid
+	rm -f "$console" "$results" "$pidf"
+	[ -n "${KUNIT_FILTER:-}" ] && extra="kunit.filter_glob=$KUNIT_FILTER"
+	[ "$mode" = run ] && extra="$extra kunit.enable=0"
+	stage "booting guest ($mode mode, qemu tcg, timeout ${QEMU_TIMEOUT}s; console: $console)"
+	local t0=$SECONDS rc
+	# ttyS0 = kernel console (+ init's progress), ttyS1 = init's results.
+	# A watchdog ends qemu if the guest reached the end of /init but did
+	# not end within 30s; `timeout` bounds the whole boot.
+	: >"$results"
+	(
+		while [ ! -s "$pidf" ] || kill -0 "$(cat "$pidf")" 2>/dev/null; do
+			if grep -q '^@@HARNESS-END' "$results" 2>/dev/null; then
+				sleep 30
+				[ -s "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null &&
+					echo "harness: guest did not power off, qemu stopped by the harness"
+				break
+			fi
+			sleep 2
+		done
+	) &
+	local watchdog=$!
+	sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$pidf" \
+		timeout --foreground -k 10 "$QEMU_TIMEOUT" \
+		qemu-system-x86_64 -accel tcg -smp "$QEMU_SMP" -m "$QEMU_MEM" \
+		-nographic -no-reboot -serial mon:stdio -serial "file:$results" \
+		-kernel "$BUILD/arch/x86/boot/bzImage" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 harness=$mode $extra ${KERNEL_CMDLINE:-}" \
+		</dev/null 2>&1 | sed -u 's/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' |
+		tee "$console" | progress_filter "$mode"
+	rc=${PIPESTATUS[0]}
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	echo "$((SECONDS - t0))" >"$LOGS/boot.seconds"
+	[ "$rc" = 124 ] && echo "harness: guest TIMED OUT after ${QEMU_TIMEOUT}s" | tee -a "$console"
+	note "guest finished in $((SECONDS - t0))s (qemu exit $rc)"
+	return 0
+}
+
+# Compact live view of the console: init's "@@" progress lines, KUnit
+# suites and failures, kernel splats.  V=1 shows the whole console.
+progress_filter() {
+	if [ "${V:-0}" = 1 ]; then cat; return; fi
+	local awk=(awk)
+	# mawk reads its input in blocks unless told otherwise
+	awk -W version 2>&1 | grep -q mawk && awk=(awk -W interactive)
+	"${awk[@]}" '
+	function show(s) { print "    | " s; fflush() }
+	{ line = $0; sub(/^\[ *[0-9]+\.[0-9]+\] ?/, "", line) }
+	line ~ /^@@ / { show(substr(line, 4)); next }
+	line ~ /^    # Subtest: / { show("kunit suite " substr(line, 16)); next }
+	line ~ /^ *not ok / { sub(/^ */, "", line); show("kunit FAILED: " line); next }
+	line ~ /^ok [0-9]+ / { show("kunit " line); next }
+	line ~ /^# Totals: / { show("kunit " substr(line, 3)); next }
+	line ~ /^(BUG:|WARNING:|Oops|Kernel panic|INFO: |general protection|watchdog: )/ { show("kernel: " line); next }
+	line ~ /^Linux version/ { show("kernel booting: " substr(line, 1, 40)); next }
+	line ~ /^Run \/init as init process/ { show("userspace starting"); next }
+	line ~ /^harness: / { show(line); next }
+	'
+}
+
+# -------------------------------------------------------------- report ----
+
+upstream_files_report() {
+	"$PYTHON" "$TOOLS/report.py" upstream-files --pristine "$PRISTINE" --manifest "$CACHE/overlay.manifest"
+}
+
+report() {
+	"$PYTHON" "$TOOLS/report.py" report --tree "$TREE" --pristine "$PRISTINE" \
+		--logs "$LOGS" --stdir "$STDIR" --manifest "$CACHE/overlay.manifest" --check-dir "$CHECK" \
+		--repo "$REPO" "$@"
+}
+
+# -------------------------------------------------------------- main ------
+
+do_prepare() {
+	need_packages
+	setup_pristine
+	stage "overlaying repo ($REPO) on $TREE"
+	overlay
+	rm -f "$LOGS/config.failed"
+	configure || { touch "$LOGS/config.failed"; return 1; }
+}
+
+do_build() {
+	do_prepare || return 1
+	rm -f "$LOGS/build.failed"
+	if ! build_kernel || ! build_upstream_selftests || ! build_userspace || ! build_initramfs; then
+		touch "$LOGS/build.failed"
+		return 1
+	fi
+}
+
+cmd=${1:-test}
+case "$cmd" in
+build)
+	do_build || exit 1
+	stage "build done" ;;
+test)
+	T0=$SECONDS
+	mkdir -p "$LOGS"
+	# results of an earlier run must not leak into this report
+	rm -rf "$LOGS"/console.log "$LOGS"/results.log "$LOGS"/boot.seconds "$LOGS"/static \
+		"$LOGS"/originality.log*
+	built=1
+	do_build || built=0
+	[ -f "$LOGS/config.failed" ] || static_checks
+	originality
+	[ $built = 1 ] && boot test
+	stage "report"
+	report --mode test --built $built --seconds $((SECONDS - T0))
+	exit $? ;;
+run)
+	do_build || exit 1
+	boot run
+	report --mode run --built 1
+	exit $? ;;
+static)
+	rm -rf "$LOGS"/static "$LOGS"/originality.log*
+	do_prepare || exit 1
+	static_checks
+	originality
+	report --mode static --built 0 ;;
+overlay)
+	setup_pristine
+	overlay ;;
+config)
+	do_prepare || exit 1 ;;
+upstream-files)
+	upstream_files_report ;;
+clean-cache)
+	stage "removing $TREE $BUILD $CHECK $STDIR $USERDIR $IRDIR $LOGS (pristine kept)"
+	rm -rf "$TREE" "$BUILD" "$CHECK" "$STDIR" "$USERDIR" "$IRDIR" "$INITRD" "$LOGS" \
+		"$CACHE/overlay.manifest" ;;
+*)
+	die "unknown command '$cmd' (build|test|run|static|overlay|config|upstream-files|clean-cache)" ;;
+esac

@@ -1,0 +1,611 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Turn the harness logs into test cases and a summary.
+
+    report.py report --mode test|run|static --tree T --pristine P --logs L ...
+    report.py upstream-files --pristine P --manifest M
+
+Test cases, each passed / failed / skipped:
+  build         the kernel, module, userspace and initramfs built
+  boot          the guest reached the end of /init (test mode)
+  kunit         every KTAP leaf of the built-in KUnit suites (console, ttyS0),
+                parsed with the base tree's tools/testing/kunit/kunit_parser.py
+  upstream-st   every SUBTEST() of pristine st-*.c, from the kernel log of
+                one insmod per selftest group (results channel, ttyS1)
+  sync_test     every TAP line of tools/testing/selftests/sync (ttyS1)
+  kernel-log    no lockdep report, BUG, Oops, panic, stall or WARNING on the
+                console, except WARN()s raised by a KUnit test case thread
+  static        per owned file: sparse C=2 + gcc W=1, checkpatch --strict,
+                kernel-doc -none
+  originality   ../shared/originality exits 0
+The last line is "N passed, N failed, N skipped"; exit 1 on any failure.
+"""
+import argparse
+import io
+import os
+import re
+import sys
+
+PASS, FAIL, SKIP = "passed", "failed", "skipped"
+TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+
+
+class Results:
+    def __init__(self):
+        self.cases = []  # (section, name, status, details)
+        self.notes = {}  # section -> [lines]
+
+    def add(self, section, name, status, details=None):
+        self.cases.append((section, name, status, details or []))
+
+    def note(self, section, line):
+        self.notes.setdefault(section, []).append(line)
+
+    def count(self, section=None, status=None):
+        return sum(1 for c in self.cases
+                   if (section is None or c[0] == section) and (status is None or c[2] == status))
+
+
+def read_lines(path):
+    try:
+        with open(path, errors="replace") as f:
+            return [l.rstrip("\r\n") for l in f]
+    except OSError:
+        return None
+
+
+def strip_ts(line):
+    return TS.sub("", line)
+
+
+def tail(lines, n=25):
+    return lines[-n:] if lines else []
+
+
+NOISE = re.compile(r"^\s*(RIP|RSP|RAX|RDX|RBP|R\d\d|FS|CS|CR2|Code|Modules linked in|Tainted|"
+                   r"Hardware name|irq event stamp|hardirqs|softirqs|<TASK>|</TASK>|\? )|"
+                   r"^\s*---\[ end trace|^\s*-+\[ cut here \]-+$")
+
+
+def condense(lines):
+    """Drop register dumps and other splat noise, keep messages and call chains."""
+    return [l for l in lines if l.strip() and not NOISE.match(l)]
+
+
+def without_splats(lines):
+    """Drop WARN() splat blocks (reported by the kernel-log check) from a test log."""
+    out, inside = [], False
+    for l in lines:
+        t = l.strip()
+        if re.match(r"-+\[ cut here \]-+$", t) or t.startswith("WARNING: CPU:"):
+            inside = True
+        if not inside and t:
+            out.append(l)
+        if inside and t.startswith("---[ end trace"):
+            inside = False
+    return out
+
+
+# ------------------------------------------------------------------ build --
+
+def check_build(args, res):
+    if args.built:
+        res.add("build", "kernel + upstream selftests module + userspace + initramfs", PASS)
+        return
+    log = None
+    names = ["build.log", "upstream-st.log", "userspace.log", "userspace-gcc.log"]
+    if os.path.exists(os.path.join(args.logs, "config.failed")):
+        names = ["config.log"]
+    for name in names:
+        lines = read_lines(os.path.join(args.logs, name))
+        if lines and any(re.search(r"error|Error|requested", l) for l in lines):
+            log = (name, lines)
+            break
+    details = []
+    if log:
+        errs = [l for l in log[1] if re.search(r"\berror\b|Error \d|No rule|^config: ", l)]
+        details = ["from logs/%s:" % log[0]] + (errs[:20] or tail(log[1]))
+    res.add("build", "kernel + upstream selftests module + userspace + initramfs", FAIL, details)
+
+
+# ------------------------------------------------------------------ kunit --
+
+def check_kunit(args, res, console):
+    kdir = os.path.join(args.tree, "tools/testing/kunit")
+    sys.path.insert(0, kdir)
+    try:
+        import kunit_parser
+        import kunit_printer
+    except Exception as e:  # noqa: BLE001 - report any import problem as a failure
+        res.add("kunit", "kunit_parser import", FAIL, ["%s: %s" % (kdir, e)])
+        return
+    human = io.StringIO()
+    kunit_parser.stdout = kunit_printer.Printer(human)
+    try:
+        root = kunit_parser.parse_run_tests(console)
+    except Exception as e:  # noqa: BLE001
+        res.add("kunit", "KTAP parse", FAIL, ["kunit_parser raised %r" % e])
+        return
+    TS_ = kunit_parser.TestStatus
+    if root.status == TS_.NO_TESTS or not root.subtests:
+        res.add("kunit", "KTAP output on the console", FAIL,
+                ["no KUnit results found (CONFIG_DMABUF_KUNIT_TEST built in? kernel crashed early?)"])
+        return
+
+    def walk(test, path):
+        name = "%s.%s" % (path, test.name) if path else test.name
+        if test.subtests:
+            for sub in test.subtests:
+                walk(sub, name)
+            if test.status == TS_.TEST_CRASHED or (
+                    test.status == TS_.FAILURE and not any(
+                        s.status == TS_.FAILURE for s in test.subtests)):
+                # a suite/case failed on its own (crash, missing results)
+                res.add("kunit", name, FAIL, ["%s: %s" % (name, test.status.name)] + test.log[-20:])
+            return
+        if test.status == TS_.SUCCESS:
+            res.add("kunit", name, PASS)
+        elif test.status == TS_.SKIPPED:
+            res.add("kunit", name, SKIP, skip_reasons.get(test.name, [])[:1])
+        else:
+            res.add("kunit", name, FAIL, without_splats(test.log)[-15:])
+
+    skip_reasons = {}
+    for line in console:
+        m = re.search(r"\bok \d+ (\S+) # SKIP ?(.*)$", line)
+        if m:
+            skip_reasons.setdefault(m.group(1), []).append(m.group(2).strip())
+    for suite in root.subtests:
+        walk(suite, "")
+    for err in getattr(root, "errors", []) or []:
+        res.note("kunit", "parser: %s" % err)
+    res.note("kunit", "suites: %s" % ", ".join(s.name for s in root.subtests))
+
+
+# ------------------------------------------------------- upstream selftests --
+
+def expected_subtests(pristine):
+    """{group: [subtest names]} from the SUBTEST() lists of pristine st-*.c"""
+    groups = {}
+    d = os.path.join(pristine, "drivers/dma-buf")
+    for fn in sorted(os.listdir(d)):
+        if not (fn.startswith("st-") and fn.endswith(".c")):
+            continue
+        src = open(os.path.join(d, fn), errors="replace").read()
+        # int group(void) { static const struct subtest tests[] = { SUBTEST(x), ... }
+        for m in re.finditer(r"^int\s+(\w+)\(void\)\s*\{(.*?)^\}", src, re.S | re.M):
+            names = re.findall(r"SUBTEST\((\w+)\)", m.group(2))
+            if names:
+                groups[m.group(1)] = names
+    return groups
+
+
+def parse_st_runs(results):
+    """[(group, try, filter, rc, [log lines])] from the results channel"""
+    runs, cur = [], None
+    for line in results:
+        if line.startswith("@@ST-RUN "):
+            parts = line.split()
+            cur = [parts[1], int(parts[2]), parts[3] if len(parts) > 3 else "-", None, []]
+            runs.append(cur)
+        elif line.startswith("@@ST-LOG ") and cur:
+            cur[4].append(strip_ts(line[len("@@ST-LOG "):]))
+        elif line.startswith("@@ST-DONE ") and cur:
+            m = re.search(r"rc=(-?\d+)", line)
+            cur[3] = int(m.group(1)) if m else None
+            cur = None
+    return runs
+
+
+def check_upstream_st(args, res, results):
+    groups_file = os.path.join(args.stdir, "groups")
+    groups = [l.split()[0] for l in (read_lines(groups_file) or []) if l.strip()]
+    expected = expected_subtests(args.pristine)
+    runs = parse_st_runs(results or [])
+    if not groups:
+        res.add("upstream-st", "selftest groups", FAIL, ["%s missing or empty" % groups_file])
+        return
+    for group in groups:
+        gruns = [r for r in runs if r[0] == group]
+        subs = expected.get(group)
+        if not subs:  # a group without subtests (sanitycheck): the insmod verdict
+            ok = any(r[3] == 0 for r in gruns)
+            det = [] if ok else (["never ran"] if not gruns else
+                                 ["insmod rc=%s" % gruns[-1][3]] + condense(gruns[-1][4])[-15:])
+            res.add("upstream-st", group, PASS if ok else FAIL, det)
+            continue
+        ran, passed, failed = {}, {}, {}
+        for _, _, _, rc, log in gruns:
+            last = None  # subtest currently running in this insmod
+            for i, line in enumerate(log):
+                m = re.search(r"dma-buf: Running (\w+)/(\w+)", line)
+                if m and m.group(1) == group:
+                    if last:
+                        passed[last] = passed.get(last, 0) + 1
+                    last = m.group(2)
+                    ran[last] = ran.get(last, 0) + 1
+                    start = i
+                    continue
+                m = re.search(r"dma-buf/(\w+): (\w+) failed with error (-?\d+)", line)
+                if m and m.group(1) == group:
+                    name = m.group(2)
+                    if name not in failed:
+                        failed[name] = (["error %s; kernel log of the subtest:" % m.group(3)] +
+                                        without_splats(log[start + 1:i])[-12:])
+                    last = None
+            if last:
+                if rc == 0:
+                    passed[last] = passed.get(last, 0) + 1
+                elif last not in failed:
+                    failed[last] = (["did not complete: insmod rc=%s, last log lines:" % rc] +
+                                    condense(log)[-15:])
+        for name in subs:
+            case = "%s/%s" % (group, name)
+            if name in failed:
+                res.add("upstream-st", case, FAIL, failed[name])
+            elif ran.get(name) and passed.get(name) == ran[name]:
+                res.add("upstream-st", case + (" (x%d)" % ran[name] if ran[name] > 1 else ""), PASS)
+            else:
+                why = "never ran" if not ran.get(name) else (
+                    "ran %d time(s), completed %d" % (ran[name], passed.get(name, 0)))
+                det = [why]
+                if gruns and gruns[-1][3] not in (0, None):
+                    det += ["last insmod rc=%s:" % gruns[-1][3]] + condense(gruns[-1][4])[-10:]
+                res.add("upstream-st", case, FAIL, det)
+        for name in sorted(set(ran) - set(subs)):
+            res.note("upstream-st", "subtest %s/%s ran but is not in the SUBTEST lists" % (group, name))
+
+
+# ---------------------------------------------------------------- sync_test --
+
+def check_sync_test(args, res, results):
+    out, inside, rc = [], False, None
+    for line in results or []:
+        if line.startswith("@@SYNC-BEGIN"):
+            inside, out = True, []
+        elif line.startswith("@@SYNC-END"):
+            inside = False
+            m = re.search(r"rc=(-?\d+)", line)
+            rc = int(m.group(1)) if m else None
+        elif inside:
+            out.append(line)
+    if rc is None and not out:
+        res.add("sync_test", "sync_test ran", FAIL, ["no sync_test output (guest did not get there)"])
+        return
+    plan, seen = None, 0
+    for i, line in enumerate(out):
+        m = re.match(r"^1\.\.(\d+)", line)
+        if m:
+            plan = int(m.group(1))
+            if plan == 0:
+                res.add("sync_test", "sync_test", FAIL, ["skipped itself:", line] + out[-5:])
+                return
+            continue
+        m = re.match(r"^(not ok|ok) (\d+) ?(.*)$", line)
+        if not m:
+            continue
+        seen += 1
+        desc = m.group(3).replace("[RUN]", "").strip()
+        name = "%s %s" % (m.group(2), re.sub(r"\s*#\s*SKIP.*", "", desc) or "?")
+        if "# SKIP" in desc:
+            res.add("sync_test", name, SKIP)
+        elif m.group(1) == "ok":
+            res.add("sync_test", name, PASS)
+        else:
+            res.add("sync_test", name, FAIL, [l for l in out[max(0, i - 10):i] if l.startswith("#")])
+    for n in range(seen + 1, (plan or 0) + 1):
+        res.add("sync_test", "%d (no result)" % n, FAIL, ["planned but never reported; exit %s" % rc] + out[-8:])
+    if seen == 0 and not plan:
+        res.add("sync_test", "sync_test", FAIL, ["no TAP output; exit %s" % rc] + out[-10:])
+    elif rc not in (0, None) and not res.count("sync_test", FAIL):
+        res.add("sync_test", "exit status", FAIL, ["sync_test exited %s" % rc] + out[-5:])
+
+
+# --------------------------------------------------------------- kernel log --
+
+FATAL = [
+    (re.compile(r"^BUG: |^kernel BUG at |^Oops|^general protection fault|^Kernel panic"), "BUG/Oops/panic"),
+    # WARN() splats ("WARNING: CPU: n PID: m at ...") are handled as blocks;
+    # every other "WARNING:" header is lockdep/RCU-lockdep and always fatal.
+    (re.compile(r"^WARNING: (?!CPU: \d+ PID: )|^INFO: |^DEBUG_LOCKS_WARN_ON"), "lockdep/kernel warning"),
+    (re.compile(r"rcu: INFO: .* detected stall|"
+                r"^watchdog: BUG: soft lockup|^NMI watchdog"), "hang/stall"),
+    (re.compile(r"^UBSAN:|^BUG: KASAN|^ODEBUG:|^list_(add|del) corruption|^slab .* corruption|"
+                r"^=+ BUG |^INFO: Slab"), "memory debugging"),
+]
+WARN_START = re.compile(r"^-+\[ cut here \]-+$|^WARNING: CPU: \d+ PID: \d+ at ")
+WARN_END = re.compile(r"^---\[ end trace [0-9a-f]+ \]---")
+
+
+def check_kernel_log(args, res, console):
+    lines = [strip_ts(l) for l in console]
+    problems, ignored = [], []
+    i, last_fatal = 0, -1000
+    while i < len(lines):
+        line = lines[i]
+        if WARN_START.match(line):
+            j = i
+            block = []
+            while j < len(lines) and j - i < 300:
+                block.append(lines[j])
+                if WARN_END.match(lines[j]):
+                    break
+                j += 1
+            where = next((b for b in block if b.startswith("WARNING: CPU:")), line)
+            comm = next((m.group(1) for m in (re.search(r" Comm: (\S+)", b) for b in block) if m), "?")
+            lockdep = any(re.search(r"DEBUG_LOCKS_WARN_ON|at kernel/locking/|lockdep", b) for b in block[:4])
+            if comm == "kunit_try_catch" and not lockdep:
+                ignored.append(re.sub(r"^WARNING: CPU: \d+ PID: \d+ at ", "", where))
+            else:
+                problems.append(("WARNING in task %s" % comm, condense(block)[:16]))
+            i = j + 1
+            continue
+        for rx, kind in FATAL:
+            if rx.search(line):
+                problems.append((kind, condense(lines[i:i + 40])[:25]))
+                last_fatal = i
+                break
+        else:
+            if line.startswith("Call Trace:") and i - last_fatal > 80:
+                problems.append(("stack dump", lines[max(0, i - 8):i + 15]))
+                last_fatal = i
+        i += 1
+    seen = {}
+    for w in ignored:
+        seen[w] = seen.get(w, 0) + 1
+    for w, n in seen.items():
+        res.note("kernel-log", "not counted: WARN in a KUnit test thread%s at %s" %
+                 (" (x%d)" % n if n > 1 else "", w))
+    # the same splat from the same place is shown once, with a count
+    grouped = {}
+    for kind, block in problems:
+        key = (kind, re.sub(r"CPU: \d+ PID: \d+ ", "", " ".join(block[:2])))
+        if key in grouped:
+            grouped[key][2] += 1
+        else:
+            grouped[key] = [kind, block, 1]
+    shown = [(k if n == 1 else "%s (x%d)" % (k, n), b) for k, b, n in grouped.values()]
+    if problems:
+        det = []
+        for kind, block in shown[:4]:
+            det += ["-- %s:" % kind] + block
+        if len(shown) > 4:
+            det.append("... and %d more (see console.log)" % (len(shown) - 4))
+        res.add("kernel-log", "console free of lockdep/BUG/Oops/panic/WARNING (%d found)" % len(problems),
+                FAIL, det)
+    else:
+        res.add("kernel-log", "console free of lockdep/BUG/Oops/panic/WARNING", PASS)
+
+
+# ------------------------------------------------------------------ static --
+
+def kpath(repo_rel):
+    if repo_rel.startswith(("include/", "Documentation/")):
+        return repo_rel
+    return "drivers/dma-buf/" + repo_rel
+
+
+def check_static(args, res):
+    sdir = os.path.join(args.logs, "static")
+    owned = [l for l in (read_lines(os.path.join(sdir, "owned.list")) or []) if l]
+    cp_files = [l for l in (read_lines(os.path.join(sdir, "checkpatch.list")) or []) if l]
+    klog = read_lines(os.path.join(sdir, "kbuild-C2-W1.log"))
+    if klog is None:
+        if owned or cp_files:
+            res.add("static", "static checks ran", FAIL, ["no static check logs in %s" % sdir])
+        return
+    by_k = {kpath(f): f for f in owned}
+    tree = os.path.realpath(args.tree)
+    diag = re.compile(r"^(\S+?):(\d+)(?::\d+)?: (warning|error|fatal error): (.*)$")
+    hits = {f: [] for f in owned}
+    other_errors = []
+    exit_line = [l for l in klog if l.startswith("exit=")]
+    for line in klog:
+        m = diag.match(line)
+        if not m:
+            continue
+        path = m.group(1)
+        for prefix in (args.tree.rstrip("/") + "/", tree + "/", "../", "./"):
+            if path.startswith(prefix):
+                path = path[len(prefix):]
+                break
+        if path in by_k:
+            hits[by_k[path]].append(line)
+        elif m.group(3) != "warning":
+            other_errors.append(line)
+    # which headers did the compiled objects include (.cmd dependency lists)?
+    included = set()
+    for root, _, files in os.walk(os.path.join(args.check_dir, "drivers/dma-buf")):
+        for fn in files:
+            if fn.endswith(".o.cmd"):
+                txt = open(os.path.join(root, fn), errors="replace").read()
+                for f in owned:
+                    if f.endswith(".h") and ("/" + kpath(f)) in txt:
+                        included.add(f)
+    built_ok = exit_line and exit_line[-1] == "exit=0"
+    if not built_ok:
+        res.add("static", "drivers/dma-buf/ builds with C=2 W=1", FAIL,
+                other_errors[:15] or [l for l in klog if "rror" in l][:15] or tail(klog, 15))
+    else:
+        res.add("static", "drivers/dma-buf/ builds with C=2 W=1", PASS)
+    for f in owned:
+        name = "sparse+W=1 %s" % f
+        if hits[f]:
+            res.add("static", name, FAIL, hits[f][:30])
+        elif f.endswith(".c"):
+            objcmd = os.path.join(args.check_dir, os.path.dirname(kpath(f)),
+                                  "." + os.path.basename(kpath(f))[:-2] + ".o.cmd")
+            if os.path.exists(objcmd):
+                res.add("static", name, PASS)
+            else:
+                res.add("static", name, SKIP if built_ok else FAIL,
+                        ["not compiled: not in the kbuild Makefile / config?"])
+        elif f in included:
+            res.add("static", name, PASS)
+        else:
+            res.add("static", name, SKIP, ["no drivers/dma-buf object includes it"])
+    for f in cp_files:
+        name = f.replace("/", "__")
+        out = read_lines(os.path.join(sdir, "checkpatch.%s.log" % name)) or []
+        rc = (read_lines(os.path.join(sdir, "checkpatch.%s.rc" % name)) or ["?"])[0]
+        bad = [l for l in out if re.search(r"\b(ERROR|WARNING|CHECK):", l)]
+        res.add("static", "checkpatch %s" % f, FAIL if bad or rc != "0" else PASS,
+                bad[:30] or ([] if rc == "0" else ["checkpatch exit %s" % rc] + out[-10:]))
+        if f.endswith((".c", ".h")):
+            out = read_lines(os.path.join(sdir, "kerneldoc.%s.log" % name)) or []
+            rc = (read_lines(os.path.join(sdir, "kerneldoc.%s.rc" % name)) or ["?"])[0]
+            res.add("static", "kernel-doc %s" % f, FAIL if out or rc != "0" else PASS, out[:30])
+
+
+def check_originality(args, res):
+    log = read_lines(os.path.join(args.logs, "originality.log"))
+    rc = (read_lines(os.path.join(args.logs, "originality.log.rc")) or ["?"])[0]
+    if log is None:
+        return
+    if rc == "0":
+        res.add("originality", "../shared/originality", PASS)
+    else:
+        bad = [l for l in log if re.search(r"FAIL|exceed|run of|>", l)]
+        res.add("originality", "../shared/originality", FAIL, ["exit %s" % rc] + (bad or log)[-30:])
+
+
+# ---------------------------------------------------------- upstream files --
+
+UPSTREAM_HEADERS = re.compile(
+    r"^include/linux/(dma-buf.*|dma-fence.*|dma-resv|dma-heap|sync_file)\.h$|"
+    r"^include/uapi/linux/(dma-buf|dma-heap|sync_file|udmabuf)\.h$|"
+    r"^include/trace/events/dma_fence\.h$")
+
+
+def upstream_files(pristine, manifest):
+    overlaid = set(l for l in (read_lines(manifest) or []) if l)
+    used = []
+    for sub in ("drivers/dma-buf", "include/linux", "include/uapi/linux", "include/trace/events"):
+        base = os.path.join(pristine, sub)
+        for root, _, files in os.walk(base):
+            for fn in files:
+                rel = os.path.relpath(os.path.join(root, fn), pristine)
+                if sub == "drivers/dma-buf":
+                    if re.match(r"(st-|selftest)", fn) and root == base:
+                        continue
+                elif not UPSTREAM_HEADERS.match(rel):
+                    continue
+                if rel not in overlaid:
+                    used.append(rel)
+    return sorted(used)
+
+
+def print_upstream_files(pristine, manifest):
+    used = upstream_files(pristine, manifest)
+    print("upstream files still used: %d: %s" % (len(used), " ".join(used)))
+
+
+# ------------------------------------------------------------------ output --
+
+SECTIONS = ["build", "static", "originality", "boot", "kunit", "upstream-st", "sync_test", "kernel-log"]
+
+
+def summarize(res, args):
+    print()
+    print("=" * 72)
+    failed = [c for c in res.cases if c[2] == FAIL]
+    if failed:
+        print("FAILURES")
+        for section, name, _, details in failed:
+            print("-- [%s] %s" % (section, name))
+            for d in details:
+                print("     " + d)
+        print("=" * 72)
+    for section in SECTIONS:
+        n = res.count(section)
+        if not n and section not in res.notes:
+            continue
+        print("%-12s %4d passed, %3d failed, %3d skipped" % (
+            section, res.count(section, PASS), res.count(section, FAIL), res.count(section, SKIP)))
+        skipped = [c for c in res.cases if c[0] == section and c[2] == SKIP]
+        for _, name, _, details in skipped[:10]:
+            print("             skipped: %s%s" % (name, (" (%s)" % details[0]) if details else ""))
+        for line in res.notes.get(section, [])[:12]:
+            print("             " + line)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["report", "upstream-files"])
+    ap.add_argument("--mode", default="test")
+    ap.add_argument("--tree")
+    ap.add_argument("--pristine", required=True)
+    ap.add_argument("--logs")
+    ap.add_argument("--stdir")
+    ap.add_argument("--check-dir")
+    ap.add_argument("--manifest", required=True)
+    ap.add_argument("--repo")
+    ap.add_argument("--built", type=int, default=1)
+    ap.add_argument("--seconds", type=int)
+    args = ap.parse_args()
+    if args.cmd == "upstream-files":
+        print_upstream_files(args.pristine, args.manifest)
+        return 0
+    args.check_dir = args.check_dir or os.path.join(os.path.dirname(args.logs), "build-check")
+
+    res = Results()
+    console = read_lines(os.path.join(args.logs, "console.log"))
+    results = read_lines(os.path.join(args.logs, "results.log"))
+
+    if args.mode == "run":
+        demo, inside, rc = [], False, None
+        for line in results or []:
+            if line.startswith("@@DEMO-BEGIN"):
+                inside = True
+            elif line.startswith("@@DEMO-END"):
+                inside = False
+                m = re.search(r"rc=(-?\d+)", line)
+                rc = int(m.group(1)) if m else None
+            elif inside:
+                demo.append(line)
+        print()
+        print("----- demo transcript (guest userspace) -----")
+        print("\n".join(demo) if demo else "(no demo output: see %s/console.log)" % args.logs)
+        print("---------------------------------------------")
+        if console is not None:
+            check_kernel_log(args, res, console)
+        for _, name, status, details in res.cases:
+            print("kernel log: %s: %s" % (name, status))
+            for d in details:
+                print("     " + d)
+        ok = rc == 0 and not res.count(status=FAIL)
+        print("demo %s (exit %s)" % ("succeeded" if ok else "FAILED", rc))
+        return 0 if ok else 1
+
+    if args.mode == "static":
+        check_static(args, res)
+        check_originality(args, res)
+    else:
+        check_build(args, res)
+        check_static(args, res)
+        check_originality(args, res)
+        if args.built:
+            if console is None:
+                res.add("boot", "guest booted", FAIL, ["no console log"])
+            else:
+                done = any(l.startswith("@@HARNESS-END test") for l in results or [])
+                secs = (read_lines(os.path.join(args.logs, "boot.seconds")) or ["?"])[0]
+                res.add("boot", "guest ran /init to the end (%ss)" % secs, PASS if done else FAIL,
+                        [] if done else ["the guest did not finish; last console lines:"] + tail(console, 30))
+                check_kunit(args, res, console)
+                check_upstream_st(args, res, results)
+                check_sync_test(args, res, results)
+                check_kernel_log(args, res, console)
+
+    summarize(res, args)
+    print()
+    print_upstream_files(args.pristine, args.manifest)
+    if args.seconds is not None:
+        print("logs: %s   (took %ds)" % (args.logs, args.seconds))
+    p, f, s = res.count(status=PASS), res.count(status=FAIL), res.count(status=SKIP)
+    print("%d passed, %d failed, %d skipped" % (p, f, s))
+    return 1 if f or (args.mode == "test" and not args.built) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
