@@ -99,6 +99,7 @@ need_packages() {
 		python3	# kunit.py parse, report
 		qemu-system-x86 busybox-static
 		libc6-dev	# static userspace programs
+		gcc-multilib	# the 32-bit uAPI ABI check
 	)
 	local missing=() p
 	for p in "${pkgs[@]}"; do
@@ -403,6 +404,86 @@ originality() {
 	echo $? >"$log.rc"
 }
 
+# ------------------------------------------------------- compat gates -----
+# Issue 3's gates against pristine 6.12, each written as result lines
+# "section<TAB>case<TAB>passed|failed<TAB>detail file" into $LOGS/gates/,
+# which report.py turns into test cases.
+
+PRISTINE_BUILD=$CACHE/build-pristine
+
+gate_result() {
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4:-}" >>"$LOGS/gates/results"
+}
+
+# uAPI ABI: tools/abi/uapi_abi.c built against pristine's and our exported
+# headers, 64- and 32-bit; every header's section of the output must match.
+abi_gate() {
+	local out=$LOGS/gates/abi hdr_ours=$BUILD/usr/include hdr_up=$PRISTINE_BUILD/usr/include
+	mkdir -p "$out"
+	if ! kmake_log "$out/headers.log" O="$BUILD" headers ||
+	   ! locked make -C "$PRISTINE" O="$PRISTINE_BUILD" -j"$JOBS" headers \
+		>>"$out/headers.log" 2>&1; then
+		gate_result abi "uapi headers install" failed "$out/headers.log"
+		return
+	fi
+	local bits side hdr h
+	for bits in 64 32; do
+		for side in ours pristine; do
+			hdr=$hdr_ours
+			[ $side = pristine ] && hdr=$hdr_up
+			if ! gcc -m$bits -Wall -Werror -I"$hdr" -o "$out/abi$bits.$side" \
+				"$TOOLS/abi/uapi_abi.c" >"$out/cc$bits.$side.log" 2>&1 ||
+			   ! "$out/abi$bits.$side" >"$out/abi$bits.$side.txt"; then
+				: >"$out/abi$bits.$side.txt"
+				echo "== build failed: see $out/cc$bits.$side.log" >>"$out/abi$bits.$side.txt"
+			fi
+		done
+		for h in linux/dma-buf.h linux/sync_file.h linux/dma-heap.h linux/udmabuf.h; do
+			local a b
+			a=$(sed -n "\\|^== $h\$|,/^== /p" "$out/abi$bits.ours.txt" | grep -v '^== ')
+			b=$(sed -n "\\|^== $h\$|,/^== /p" "$out/abi$bits.pristine.txt" | grep -v '^== ')
+			if [ -n "$b" ] && [ "$a" = "$b" ]; then
+				gate_result abi "$h ${bits}-bit layout and ioctl numbers" passed
+			else
+				diff <(echo "$b") <(echo "$a") >"$out/diff$bits.${h//\//_}" 2>&1
+				gate_result abi "$h ${bits}-bit layout and ioctl numbers" failed \
+					"$out/diff$bits.${h//\//_}"
+			fi
+		done
+	done
+}
+
+# Exports: drivers/dma-buf's exported symbols, licenses and namespaces
+# must equal pristine's for the same config.  Only drivers/dma-buf/ is
+# built on the pristine side.
+exports_gate() {
+	local out=$LOGS/gates/exports
+	mkdir -p "$out" "$PRISTINE_BUILD"
+	cp "$BUILD/.config" "$PRISTINE_BUILD/.config.new"
+	cmp -s "$PRISTINE_BUILD/.config.new" "$PRISTINE_BUILD/.config.ours" ||
+		cp "$PRISTINE_BUILD/.config.new" "$PRISTINE_BUILD/.config"
+	mv "$PRISTINE_BUILD/.config.new" "$PRISTINE_BUILD/.config.ours"
+	if ! locked make -C "$PRISTINE" O="$PRISTINE_BUILD" CC="$KCC" -j"$JOBS" \
+		olddefconfig drivers/dma-buf/ >"$out/pristine-build.log" 2>&1; then
+		gate_result exports "pristine drivers/dma-buf builds" failed "$out/pristine-build.log"
+		return
+	fi
+	if "$PYTHON" "$TOOLS/exports.py" "$BUILD" "$PRISTINE_BUILD" >"$out/compare.log" 2>&1; then
+		gate_result exports "$(tail -n 1 "$out/compare.log"), Module.symvers agrees" passed
+	else
+		gate_result exports "exported symbols match pristine 6.12" failed "$out/compare.log"
+	fi
+}
+
+compat_gates() {
+	stage "compat gates: uAPI ABI (64/32-bit) and exports vs pristine 6.12"
+	rm -rf "$LOGS/gates"
+	mkdir -p "$LOGS/gates"
+	: >"$LOGS/gates/results"
+	abi_gate
+	exports_gate
+}
+
 # -------------------------------------------------------------- boot ------
 
 # boot MODE: boot the guest with /init running MODE (test|run).
@@ -516,6 +597,7 @@ test)
 	do_build || built=0
 	[ -f "$LOGS/config.failed" ] || static_checks
 	originality
+	[ $built = 1 ] && compat_gates
 	[ $built = 1 ] && boot test
 	stage "report"
 	report --mode test --built $built --seconds $((SECONDS - T0))

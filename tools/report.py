@@ -500,9 +500,24 @@ def print_upstream_files(pristine, manifest):
     print("upstream files still used: %d: %s" % (len(used), " ".join(used)))
 
 
+def check_gates(args, res):
+    """Result lines the harness's compat gates wrote: section, case, status, log."""
+    lines = read_lines(os.path.join(args.logs, "gates", "results"))
+    if not lines:
+        res.add("abi", "compat gates produced results", FAIL,
+                ["no %s/gates/results: the gates did not run" % args.logs])
+        return
+    for line in lines:
+        section, name, status, detail = (line.split("\t") + [""] * 4)[:4]
+        details = []
+        if status != PASS and detail:
+            details = tail(read_lines(detail) or ["(no log: %s)" % detail], 25)
+        res.add(section, name, status if status in (PASS, FAIL, SKIP) else FAIL, details)
+
+
 # ------------------------------------------------------------------ output --
 
-SECTIONS = ["build", "static", "originality", "boot", "kunit", "upstream-st", "sync_test", "kernel-log"]
+SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "sync_test", "kernel-log"]
 
 
 def summarize(res, args):
@@ -585,6 +600,7 @@ def main():
         check_static(args, res)
         check_originality(args, res)
         if args.built:
+            check_gates(args, res)
             if console is None:
                 res.add("boot", "guest booted", FAIL, ["no console log"])
             else:
