@@ -515,6 +515,7 @@ boot() {
 		timeout --foreground -k 10 "$QEMU_TIMEOUT" \
 		qemu-system-x86_64 -accel tcg -smp "$QEMU_SMP" -m "$QEMU_MEM" \
 		-nographic -no-reboot -serial mon:stdio -serial "file:$results" \
+		-device virtio-gpu-pci \
 		-kernel "$BUILD/arch/x86/boot/bzImage" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 harness=$mode $extra ${KERNEL_CMDLINE:-}" \
 		</dev/null 2>&1 | sed -u 's/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' |

@@ -34,6 +34,7 @@ class Results:
     def __init__(self):
         self.cases = []  # (section, name, status, details)
         self.notes = {}  # section -> [lines]
+        self.suites = []  # KUnit suites: (name, passed, failed, skipped)
 
     def add(self, section, name, status, details=None):
         self.cases.append((section, name, status, details or []))
@@ -146,20 +147,31 @@ def check_kunit(args, res, console):
         if test.status == TS_.SUCCESS:
             res.add("kunit", name, PASS)
         elif test.status == TS_.SKIPPED:
-            res.add("kunit", name, SKIP, skip_reasons.get(test.name, [])[:1])
+            why = [r for r in skip_reasons.get(test.name, []) if r][:1]
+            if not why and kfilter:
+                # kunit.filter_action=skip marks filtered cases "# SKIP" without a reason
+                why = ["filtered out by kunit.filter=%s" % kfilter]
+            res.add("kunit", name, SKIP, why)
         else:
             res.add("kunit", name, FAIL, without_splats(test.log)[-15:])
 
-    skip_reasons = {}
+    skip_reasons, kfilter = {}, None
     for line in console:
         m = re.search(r"\bok \d+ (\S+) # SKIP ?(.*)$", line)
         if m:
             skip_reasons.setdefault(m.group(1), []).append(m.group(2).strip())
+        elif "Kernel command line:" in line:
+            # the built-in CONFIG_CMDLINE comes first; the last kunit.filter wins
+            for m in re.finditer(r"\bkunit\.filter=(\S+)", line):
+                kfilter = m.group(1)
     for suite in root.subtests:
+        first = len(res.cases)
         walk(suite, "")
+        mine = res.cases[first:]
+        res.suites.append((suite.name, sum(1 for c in mine if c[2] == PASS),
+                           sum(1 for c in mine if c[2] == FAIL), sum(1 for c in mine if c[2] == SKIP)))
     for err in getattr(root, "errors", []) or []:
         res.note("kunit", "parser: %s" % err)
-    res.note("kunit", "suites: %s" % ", ".join(s.name for s in root.subtests))
 
 
 # ------------------------------------------------------- upstream selftests --
@@ -538,10 +550,24 @@ def summarize(res, args):
         print("%-12s %4d passed, %3d failed, %3d skipped" % (
             section, res.count(section, PASS), res.count(section, FAIL), res.count(section, SKIP)))
         skipped = [c for c in res.cases if c[0] == section and c[2] == SKIP]
+        if len(skipped) > 10 and section == "kunit":
+            # many skips: one line per suite and reason
+            groups = {}
+            for _, name, _, details in skipped:
+                key = (name.split(".")[0], details[0] if details else "")
+                groups[key] = groups.get(key, 0) + 1
+            skipped = [(None, "%s: %d case(s)" % (k[0], n), None, [k[1]] if k[1] else [])
+                       for k, n in groups.items()]
         for _, name, _, details in skipped[:10]:
             print("             skipped: %s%s" % (name, (" (%s)" % details[0]) if details else ""))
+        if len(skipped) > 10:
+            print("             skipped: ... and %d more" % (len(skipped) - 10))
         for line in res.notes.get(section, [])[:12]:
             print("             " + line)
+        if section == "kunit" and res.suites:
+            print("             per suite (passed/failed/skipped):")
+            for name, p, f, s in res.suites:
+                print("               %-44s %4d %4d %4d" % (name, p, f, s))
 
 
 def main():
