@@ -11,6 +11,7 @@
 #   harness.sh run      build, boot the guest and run the sw_sync demo
 #   harness.sh static   static checks only (sparse, W=1, checkpatch, kernel-doc)
 #   harness.sh overlay  (re)apply the repo overlay on the build tree only
+#   harness.sh compat   allmodconfig-compile every object including our headers
 #   harness.sh clean-cache   drop the build tree and build dirs (keeps pristine)
 #
 # Everything it produces lives in $DMABUF_CACHE (default ~/.cache/dmabuf):
@@ -563,6 +564,210 @@ report() {
 		--repo "$REPO" "$@"
 }
 
+# -------------------------------------------------------------- compat ----
+# make compat: compile, under x86_64 allmodconfig, every in-tree object
+# whose source includes one of our headers (directly or through other
+# files), against our tree; for each failure, the same object against
+# pristine 6.12 decides whether it is our regression.  Object files only;
+# not part of `make test` (about half an hour cold on 2 cores).
+#   $CACHE/build-compat           O= dir on $TREE (allmodconfig)
+#   $CACHE/build-compat-pristine  O= dir on pristine, prepared only if
+#                                 something fails against ours
+#   $LOGS/compat/                 lists, per-batch and per-failure logs
+COMPAT_BUILD=$CACHE/build-compat
+COMPAT_PBUILD=$CACHE/build-compat-pristine
+COMPAT_BATCH=${COMPAT_BATCH:-40}
+# COMPAT_ONLY=regex: only the sources matching it (e.g. drivers/media/)
+# Our header set (the whole rewrite's, plus any header the repo adds).
+COMPAT_HEADERS="include/linux/dma-buf.h include/linux/dma-fence.h
+	include/linux/dma-fence-array.h include/linux/dma-fence-chain.h
+	include/linux/dma-fence-unwrap.h include/linux/dma-resv.h
+	include/linux/dma-heap.h include/linux/sync_file.h
+	include/uapi/linux/dma-buf.h include/uapi/linux/dma-heap.h
+	include/uapi/linux/sync_file.h include/uapi/linux/udmabuf.h
+	include/trace/events/dma_fence.h"
+
+# compat_configure SRCTREE BUILDDIR: allmodconfig + prepare, redone only
+# when the compiler or the repo's Kconfig files change.
+compat_configure() {
+	local src=$1 out=$2 log=$LOGS/compat/config-${2##*/}.log want
+	mkdir -p "$out"
+	want=$( {
+		echo "allmodconfig cc=$KCC"
+		gcc --version | head -n 1
+		[ "$src" = "$TREE" ] && find "$REPO" -path "$REPO/tools" -prune -o \
+			-name 'Kconfig*' -type f -print0 | sort -z | xargs -0r cat
+	} | sha256sum | cut -d' ' -f1)
+	if [ -f "$out/.config" ] && [ "$(cat "$out/.harness-compat-stamp" 2>/dev/null)" = "$want" ]; then
+		return 0
+	fi
+	stage "configuring ${out##*/}: allmodconfig + prepare (log: $log)"
+	rm -f "$out/.harness-compat-stamp"
+	: >"$log"
+	locked make -L -C "$src" O="$out" CC="$KCC" allmodconfig >>"$log" 2>&1 &&
+	locked make -L -C "$src" O="$out" CC="$KCC" -j"$JOBS" prepare >>"$log" 2>&1 ||
+		{ tail -n 30 "$log"; return 1; }
+	echo "$want" >"$out/.harness-compat-stamp"
+}
+
+# Every C object allmodconfig builds, as kbuild names it: the "CC" lines of
+# a dry run (make -n) of the whole build; cached per .config.  The extra
+# KCFLAGS changes every compile command, so kbuild lists the objects that
+# are up to date too (nothing runs: -n).
+compat_all_objects() {
+	local list=$COMPAT_BUILD/.harness-cc-objects want
+	want=$(sha256sum <"$COMPAT_BUILD/.config" | cut -d' ' -f1)
+	if [ -s "$list" ] && [ "$(head -n 1 "$list")" = "# $want" ]; then
+		return 0
+	fi
+	stage "listing the objects allmodconfig builds (make -n of the whole tree, ~2 min)"
+	local log=$LOGS/compat/dry-run.log
+	{
+		echo "# $want"
+		locked make -L -n -k -C "$TREE" O="$COMPAT_BUILD" CC="$KCC" -j"$JOBS" \
+			KCFLAGS="${KCFLAGS:-} -DHARNESS_DRY_RUN" all 2>"$log" |
+			grep -o "echo '  CC\( \[M\]\)\? *[^' ]*\.o'"
+	} >"$list.tmp"
+	[ "$(wc -l <"$list.tmp")" -gt 1000 ] || { tail -n 20 "$log"; return 1; }
+	mv "$list.tmp" "$list"
+}
+
+# compat_make SRCTREE BUILDDIR LOG JOBS GOAL...: make -k of object goals;
+# print the goals whose object does not exist afterwards (kbuild deletes
+# the target of a failed rule: .DELETE_ON_ERROR).
+compat_make() {
+	local src=$1 out=$2 log=$3 j=$4 g
+	shift 4
+	# the time spent holding the lock (not waiting for it) goes to $log.secs
+	locked bash -c 't=$SECONDS; "$@"; echo $((SECONDS - t)) >"$0.secs"' "$log" \
+		make -L -k -C "$src" O="$out" CC="$KCC" -j"$j" "$@" >"$log" 2>&1
+	for g in "$@"; do
+		[ -f "$out/$g" ] || printf '%s\n' "$g"
+	done
+}
+
+# compat_first_error LOG GOAL: first error line of GOAL in a -j1 make log
+# (the lines from its "CC" line to the next one).
+compat_first_error() {
+	awk -v g="$2" '
+		/^  [A-Z]+( \[M\])? +/ { on = ($NF == g); next }
+		on && /(error|Error)[: ]/ { print; exit }
+	' "$1" | sed "s|$TREE/||g; s|$PRISTINE/||g"
+}
+
+compat() {
+	local t0=$SECONDS out=$LOGS/compat
+	rm -rf "$out"
+	mkdir -p "$out/batches"
+	compat_configure "$TREE" "$COMPAT_BUILD" || die "allmodconfig/prepare of build-compat failed"
+	compat_all_objects || die "dry run of the allmodconfig build failed (see $out/dry-run.log)"
+
+	stage "finding the sources that include our headers"
+	local h
+	for h in $COMPAT_HEADERS; do echo "$h"; done >"$out/headers.list"
+	repo_files | grep '^include/.*\.h$' >>"$out/headers.list"
+	sort -u -o "$out/headers.list" "$out/headers.list"
+	local counts
+	counts=$("$PYTHON" "$TOOLS/compat.py" scan "$TREE" "$out/headers.list" "$out/candidates.list") ||
+		die "compat.py scan failed"
+	set -- $counts
+	local direct=$2 trans=$4
+	"$PYTHON" "$TOOLS/compat.py" objects "$COMPAT_BUILD/.harness-cc-objects" \
+		"$out/candidates.list" "$out/objects.list" >/dev/null || die "compat.py objects failed"
+	cut -d' ' -f1 "$out/objects.list" | comm -23 "$out/candidates.list" - >"$out/not-built.list"
+	local nobj notbuilt
+	nobj=$(wc -l <"$out/objects.list")
+	notbuilt=$(wc -l <"$out/not-built.list")
+	note "sources including our headers: $direct directly, $trans directly or" \
+		"transitively (include closure: $6 headers)"
+	note "$nobj of them built by allmodconfig, $notbuilt not ($out/not-built.list)"
+	if [ -n "${COMPAT_ONLY:-}" ]; then
+		# a subset, for trying things out: sources matching the regex
+		grep -E "^[^ ]*($COMPAT_ONLY)" "$out/objects.list" >"$out/objects.only"
+		mv "$out/objects.only" "$out/objects.list"
+		nobj=$(wc -l <"$out/objects.list")
+		note "COMPAT_ONLY=$COMPAT_ONLY: only the $nobj of them matching it"
+	fi
+
+	# against our tree, in batches (the lock is taken per batch)
+	cut -d' ' -f2 "$out/objects.list" >"$out/goals.list"
+	split -l "$COMPAT_BATCH" -d -a 4 "$out/goals.list" "$out/batches/goals."
+	local b n=0 nb i=0 failed=0 busy=0
+	nb=$(ls "$out"/batches/goals.[0-9][0-9][0-9][0-9] | wc -l)
+	stage "compiling $nobj objects against our tree: $nb batches of $COMPAT_BATCH, -j$JOBS"
+	: >"$out/failed-first.list"
+	for b in "$out"/batches/goals.[0-9][0-9][0-9][0-9]; do
+		i=$((i + 1))
+		# shellcheck disable=SC2046
+		compat_make "$TREE" "$COMPAT_BUILD" "$b.log" "$JOBS" $(cat "$b") >>"$out/failed-first.list"
+		n=$((n + $(wc -l <"$b")))
+		failed=$(wc -l <"$out/failed-first.list")
+		busy=$((busy + $(cat "$b.log.secs" 2>/dev/null || echo 0)))
+		note "batch $i/$nb: $n/$nobj objects, $failed failed, $((SECONDS - t0))s elapsed" \
+			"(${busy}s building, the rest waiting for the lock)" >&3
+	done
+
+	# failures: again one at a time (a clean log, and no flake counted),
+	# then against pristine
+	local regress=$out/regressions.txt pfail=$out/failing-on-pristine.txt
+	: >"$regress"; : >"$pfail"; : >"$out/failed-ours.list"
+	if [ -s "$out/failed-first.list" ]; then
+		stage "re-compiling the $failed failed objects one by one (-j1) against our tree"
+		# shellcheck disable=SC2046
+		compat_make "$TREE" "$COMPAT_BUILD" "$out/failed-ours.log" 1 \
+			$(cat "$out/failed-first.list") >"$out/failed-ours.list"
+	fi
+	local nfail
+	nfail=$(wc -l <"$out/failed-ours.list")
+	if [ "$nfail" -gt 0 ]; then
+		compat_configure "$PRISTINE" "$COMPAT_PBUILD" ||
+			die "allmodconfig/prepare of build-compat-pristine failed"
+		stage "compiling the $nfail failed objects against pristine 6.12"
+		# shellcheck disable=SC2046
+		compat_make "$PRISTINE" "$COMPAT_PBUILD" "$out/failed-pristine.log" 1 \
+			$(cat "$out/failed-ours.list") >"$out/failed-pristine.list"
+		local g
+		while IFS= read -r g; do
+			if grep -qxF "$g" "$out/failed-pristine.list"; then
+				printf '%s: %s\n    pristine: %s\n' "$g" \
+					"$(compat_first_error "$out/failed-ours.log" "$g")" \
+					"$(compat_first_error "$out/failed-pristine.log" "$g")" >>"$pfail"
+			else
+				printf '%s: %s\n' "$g" "$(compat_first_error "$out/failed-ours.log" "$g")" >>"$regress"
+			fi
+		done <"$out/failed-ours.list"
+	fi
+
+	# objects that compiled: does the preprocessor really reach our headers
+	# (the scan counts conditional and guessed includes)?  Kbuild's
+	# dependency files tell.
+	grep -vxF -f "$out/failed-ours.list" "$out/goals.list" >"$out/compiled.list"
+	"$PYTHON" "$TOOLS/compat.py" confirm "$COMPAT_BUILD" "$out/headers.list" \
+		"$out/compiled.list" "$out/not-including.list" >/dev/null ||
+		die "compat.py confirm failed"
+	local k p ok notinc m
+	k=$(grep -c '^[^ ]' "$regress")
+	p=$(grep -c '^[^ ]' "$pfail")
+	notinc=$(wc -l <"$out/not-including.list")
+	ok=$(($(wc -l <"$out/compiled.list") - notinc))
+	m=$((nobj - p - notinc))
+	if [ "$k" -gt 0 ]; then
+		stage "OUR REGRESSIONS ($k): object: first error (logs: $out/failed-ours.log)"
+		sed 's/^/    /' "$regress"
+	fi
+	if [ "$p" -gt 0 ]; then
+		stage "also failing on pristine 6.12 ($p, not counted):"
+		sed 's/^/    /' "$pfail" | head -n 40
+		[ "$p" -gt 20 ] && note "... all in $pfail"
+	fi
+	stage "compat done in $((SECONDS - t0))s (batches: ${busy}s building); logs and lists in $out"
+	note "$notinc compiled objects never reach our headers once preprocessed" \
+		"(conditional or guessed includes; not counted: $out/not-including.list)"
+	echo "compat: compiled $ok of $m (our regressions: $k; also failing on pristine: $p;" \
+		"not built under allmodconfig: $notbuilt)" | tee "$out/summary"
+	[ "$k" -eq 0 ]
+}
+
 # -------------------------------------------------------------- main ------
 
 do_prepare() {
@@ -621,10 +826,17 @@ config)
 	do_prepare || exit 1 ;;
 upstream-files)
 	upstream_files_report ;;
+compat)
+	need_packages
+	setup_pristine
+	stage "overlaying repo ($REPO) on $TREE"
+	overlay
+	compat
+	exit $? ;;
 clean-cache)
 	stage "removing $TREE $BUILD $CHECK $STDIR $USERDIR $IRDIR $LOGS (pristine kept)"
 	rm -rf "$TREE" "$BUILD" "$CHECK" "$STDIR" "$USERDIR" "$IRDIR" "$INITRD" "$LOGS" \
 		"$CACHE/overlay.manifest" ;;
 *)
-	die "unknown command '$cmd' (build|test|run|static|overlay|config|upstream-files|clean-cache)" ;;
+	die "unknown command '$cmd' (build|test|run|static|overlay|config|upstream-files|compat|clean-cache)" ;;
 esac
