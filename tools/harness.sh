@@ -704,7 +704,7 @@ compat() {
 		failed=$(wc -l <"$out/failed-first.list")
 		busy=$((busy + $(cat "$b.log.secs" 2>/dev/null || echo 0)))
 		note "batch $i/$nb: $n/$nobj objects, $failed failed, $((SECONDS - t0))s elapsed" \
-			"(${busy}s building, the rest waiting for the lock)" >&3
+			"(${busy}s of them in make, not counting waits for the lock)" >&3
 	done
 
 	# failures: again one at a time (a clean log, and no flake counted),
