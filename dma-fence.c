@@ -14,9 +14,22 @@
 #define CREATE_TRACE_POINTS
 #include <trace/events/dma_fence.h>
 
+#include "dma-buf-fault.h"
+
 EXPORT_TRACEPOINT_SYMBOL(dma_fence_emit);
 EXPORT_TRACEPOINT_SYMBOL(dma_fence_enable_signal);
 EXPORT_TRACEPOINT_SYMBOL(dma_fence_signaled);
+
+#ifdef CONFIG_FAULT_INJECTION
+/* Only fail_nth arms it (probability 0); quiet, tests walk every site. */
+static DECLARE_FAULT_ATTR(dma_buf_alloc_fault);
+
+/* See "allocation fault injection" in dma-buf-fault.h. */
+bool dma_buf_fail_alloc(void)
+{
+	return should_fail_ex(&dma_buf_alloc_fault, 1, FAULT_NOWARN);
+}
+#endif
 
 /**
  * DOC: DMA fences overview
@@ -235,8 +248,11 @@ EXPORT_SYMBOL(dma_fence_get_stub);
  */
 struct dma_fence *dma_fence_allocate_private_stub(ktime_t timestamp)
 {
-	struct dma_fence *stub = kzalloc(sizeof(*stub), GFP_KERNEL);
+	struct dma_fence *stub;
 
+	if (dma_buf_fail_alloc())
+		return NULL;
+	stub = kzalloc(sizeof(*stub), GFP_KERNEL);
 	if (!stub)
 		return NULL;
 
