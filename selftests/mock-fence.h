@@ -84,7 +84,7 @@ static inline void mock_book_check(void *data)
 
 	while (atomic_read(&book->releases) < atomic_read(&book->inits) &&
 	       time_before(jiffies, end))
-		msleep(1);
+		usleep_range(1000, 2000);
 
 	KUNIT_EXPECT_EQ_MSG(book->test, atomic_read(&book->releases),
 			    atomic_read(&book->inits),

@@ -34,7 +34,7 @@ struct dma_fence_array_cb {
 struct dma_fence_array {
 	struct dma_fence base;
 
-	spinlock_t lock;
+	spinlock_t lock;	/* @base's lock, see above */
 	unsigned int num_fences;
 	atomic_t num_pending;
 	struct dma_fence **fences;

@@ -33,7 +33,7 @@ struct dma_fence_chain {
 		struct dma_fence_cb cb;
 		struct irq_work work;
 	};
-	spinlock_t lock;
+	spinlock_t lock;	/* @base's lock, see above */
 };
 
 /**
@@ -72,8 +72,13 @@ dma_fence_chain_contained(struct dma_fence *fence)
  * Returns: uninitialised memory for dma_fence_chain_init(), or NULL. Free it
  * with dma_fence_chain_free() if it is never initialised.
  */
-#define dma_fence_chain_alloc()	\
-		((struct dma_fence_chain *)kmalloc(sizeof(struct dma_fence_chain), GFP_KERNEL))
+#define dma_fence_chain_alloc()						\
+	({								\
+		struct dma_fence_chain *__chain;			\
+									\
+		__chain = kmalloc(sizeof(*__chain), GFP_KERNEL);	\
+		__chain;						\
+	})
 
 /**
  * dma_fence_chain_free - free a chain node that was never initialised
