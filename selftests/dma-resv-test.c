@@ -48,12 +48,11 @@
  * Fault injection: resv_reserve_fences_fails_cleanly,
  * resv_get_fences_fails_cleanly and resv_copy_fences_fails_cleanly walk the
  * allocation failure points of this directory's dma_buf_fail_alloc() hook
- * with ``current->fail_nth`` and require at least one. Upstream 6.12's
- * dma-resv.c has no such hook, so they are only built with
- * DMA_RESV_TEST_FAULT_HOOKS defined (and CONFIG_FAULT_INJECTION), and are
- * skipped otherwise; built against upstream they fail. The same walk over
- * dma_resv_get_singleton() (resv_get_singleton_fails_cleanly) already finds
- * the failure point of dma_fence_array_create() and is always built.
+ * with ``current->fail_nth`` and require at least one; they skip without
+ * CONFIG_FAULT_INJECTION. Upstream 6.12's dma-resv.c has no such hook, so
+ * they fail against it. The same walk over dma_resv_get_singleton()
+ * (resv_get_singleton_fails_cleanly) also finds the failure point of
+ * dma_fence_array_create().
  *
  * Threads: resv_race_readers_against_a_writer runs a writer and a reader
  * kthread, resv_ww_two_tasks_in_opposite_order_both_finish two lockers,
@@ -89,6 +88,7 @@
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
+#include <linux/panic.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
@@ -2062,6 +2062,38 @@ static void resv_race_readers_against_a_writer(struct kunit *test)
 
 /* Allocation failure */
 
+/*
+ * Ours, beyond 6.12 (which BUGs): a fence added without a reservation is
+ * reported with a WARN and still kept, whether the object has no table yet
+ * or a table whose reservation was given back at unlock.
+ */
+static void resv_add_without_reservation_warns_and_keeps_the_fence(struct kunit *test)
+{
+	struct mock_book *book = mock_book_get(test);
+	struct dma_resv *obj = drt_resv(test);
+	struct dma_fence *f[2] = { drt_new(book), drt_new(book) };
+	struct drt_entry seen[4];
+	unsigned int n;
+
+	if (panic_on_warn)
+		kunit_skip(test, "warns on purpose; panic_on_warn is set");
+
+	dma_resv_lock(obj, NULL);
+	dma_resv_add_fence(obj, f[0], DMA_RESV_USAGE_WRITE);	/* no table */
+	dma_resv_unlock(obj);
+	dma_resv_lock(obj, NULL);
+	dma_resv_add_fence(obj, f[1], DMA_RESV_USAGE_READ);	/* given back */
+	dma_resv_unlock(obj);
+
+	n = drt_list_locked(obj, DMA_RESV_USAGE_BOOKKEEP, seen, ARRAY_SIZE(seen));
+	KUNIT_EXPECT_EQ(test, n, 2);
+	drt_expect_entry(test, seen, n, f[0], DMA_RESV_USAGE_WRITE);
+	drt_expect_entry(test, seen, n, f[1], DMA_RESV_USAGE_READ);
+	KUNIT_EXPECT_EQ(test, drt_refs(f[0]), 2);
+	KUNIT_EXPECT_EQ(test, drt_refs(f[1]), 2);
+	drt_put_all(f, 2);
+}
+
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
 /* Arms the n-th allocation check of this task; see dma-buf-fault.h. */
 static void drt_fail_nth(unsigned int nth)
@@ -2148,7 +2180,7 @@ static void resv_get_singleton_fails_cleanly(struct kunit *test)
 #endif
 }
 
-#if defined(DMA_RESV_TEST_FAULT_HOOKS) && IS_ENABLED(CONFIG_FAULT_INJECTION)
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
 
 static void resv_reserve_fences_fails_cleanly(struct kunit *test)
 {
@@ -2257,10 +2289,10 @@ static void resv_copy_fences_fails_cleanly(struct kunit *test)
 	drt_put_all(fences, DRT_FAULT_FENCES);
 }
 
-#else /* DMA_RESV_TEST_FAULT_HOOKS && CONFIG_FAULT_INJECTION */
+#else /* CONFIG_FAULT_INJECTION */
 
 #define DRT_NO_HOOKS \
-	"needs DMA_RESV_TEST_FAULT_HOOKS and CONFIG_FAULT_INJECTION"
+	"needs CONFIG_FAULT_INJECTION"
 
 static void resv_reserve_fences_fails_cleanly(struct kunit *test)
 {
@@ -2277,9 +2309,10 @@ static void resv_copy_fences_fails_cleanly(struct kunit *test)
 	kunit_skip(test, DRT_NO_HOOKS);
 }
 
-#endif /* DMA_RESV_TEST_FAULT_HOOKS && CONFIG_FAULT_INJECTION */
+#endif /* CONFIG_FAULT_INJECTION */
 
 static struct kunit_case dma_resv_test_cases[] = {
+	KUNIT_CASE(resv_add_without_reservation_warns_and_keeps_the_fence),
 	KUNIT_CASE(resv_init_gives_an_unlocked_empty_object),
 	KUNIT_CASE(resv_lock_without_context_is_a_plain_mutex),
 	KUNIT_CASE(resv_lock_with_context_records_it_and_reports_ealready),

@@ -268,6 +268,57 @@ def check_upstream_st(args, res, results):
             res.note("upstream-st", "subtest %s/%s ran but is not in the SUBTEST lists" % (group, name))
 
 
+# ----------------------------------------------------------- lockdep order --
+
+# Each pair: lockdep must know a path from the first class to the second
+# (dma-resv.c primes it at boot).
+LOCKDEP_ORDER = [
+    ("&mm->mmap_lock", "reservation_ww_class_mutex"),
+    ("reservation_ww_class_mutex", "fs_reclaim"),
+    ("fs_reclaim", "dma_fence_map"),
+]
+
+
+def check_lockdep_order(args, res, results):
+    lines, inside, ended = [], False, False
+    for line in results or []:
+        if line.startswith("@@LOCKDEP-BEGIN"):
+            inside, lines = True, []
+        elif line.startswith("@@LOCKDEP-END"):
+            inside, ended = False, True
+        elif inside:
+            lines.append(line)
+    if not ended:
+        res.add("lockdep", "dma-resv lock order primed", FAIL, ["no /proc/lockdep dump from the guest"])
+        return
+    edges, cur = {}, None
+    for line in lines:
+        m = re.match(r"^\S.*: (.*)$", line)
+        if m:
+            cur = m.group(1).strip()
+            edges.setdefault(cur, set())
+            continue
+        m = re.match(r"^ -> \[[^\]]*\] (.*)$", line)
+        if m and cur:
+            edges[cur].add(m.group(1).strip())
+
+    def reaches(a, b):
+        seen, todo = set(), [n for n in edges if n == a]
+        while todo:
+            n = todo.pop()
+            if n == b:
+                return True
+            if n not in seen:
+                seen.add(n)
+                todo.extend(edges.get(n, ()))
+        return False
+
+    for a, b in LOCKDEP_ORDER:
+        ok = reaches(a, b)
+        res.add("lockdep", "lockdep knows %s -> %s" % (a, b), PASS if ok else FAIL,
+                [] if ok else ["classes dumped: %s" % ", ".join(sorted(edges)) or "none"])
+
+
 # ---------------------------------------------------------------- sync_test --
 
 def check_sync_test(args, res, results):
@@ -656,6 +707,7 @@ def main():
                 check_kunit(args, res, console)
                 check_upstream_st(args, res, results)
                 check_sync_test(args, res, results)
+                check_lockdep_order(args, res, results)
                 check_kernel_log(args, res, console)
 
     summarize(res, args)
