@@ -684,6 +684,33 @@ static void array_signal_on_all_reports_the_first_component_error(struct kunit *
 	dfa_put_all(fences, 4);
 }
 
+/*
+ * Ours, beyond 6.12 (where polling yields error 0): an array found complete
+ * by polling, with signalling never enabled, still reports a component's
+ * error, that of the first failed component in array order.
+ */
+static void array_polled_to_completion_reports_a_component_error(struct kunit *test)
+{
+	struct mock_book *book = mock_book_get(test);
+	struct dma_fence_array *arr;
+	struct dma_fence **fences;
+
+	fences = dfa_fences(test, book, 3);
+	arr = dfa_new(test, fences, 3, false);
+
+	mock_signal_error(fences[2], -EIO);
+	mock_signal_error(fences[1], -ENOMEM);
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(&arr->base));
+	dma_fence_signal(fences[0]);
+
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(&arr->base));
+	KUNIT_EXPECT_FALSE(test, dfa_flag_enabled(&arr->base));
+	KUNIT_EXPECT_EQ(test, dma_fence_get_status(&arr->base), -ENOMEM);
+
+	dma_fence_put(&arr->base);
+	dfa_put_all(fences, 3);
+}
+
 static void array_signal_on_all_reports_an_error_seen_on_enable(struct kunit *test)
 {
 	struct mock_book *book = mock_book_get(test);
@@ -1321,6 +1348,7 @@ static struct kunit_case dma_fence_array_test_cases[] = {
 			 dfa_mode_gen_params),
 	KUNIT_CASE(array_signal_on_all_reports_the_first_component_error),
 	KUNIT_CASE(array_signal_on_all_reports_an_error_seen_on_enable),
+	KUNIT_CASE(array_polled_to_completion_reports_a_component_error),
 	KUNIT_CASE(array_signal_on_any_reports_the_completing_component_error),
 	KUNIT_CASE(array_signal_on_any_ignores_errors_after_completion),
 	KUNIT_CASE(array_holds_its_components_until_released),
