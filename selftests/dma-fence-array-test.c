@@ -1106,9 +1106,6 @@ static void array_casts_refuse_other_fences(struct kunit *test)
 
 /* Races between two CPUs */
 
-#define DFA_RACE_ROUNDS	1000
-#define DFA_RACE_WIDTH	8
-
 /* How the test thread treats the array of one round. */
 enum dfa_race_style {
 	DFA_ENABLE_FIRST,	/* enable before the signallers start */
@@ -1119,86 +1116,12 @@ enum dfa_race_style {
 	DFA_STYLES
 };
 
-struct dfa_race {
-	struct dma_fence *fences[DFA_RACE_WIDTH];
-	wait_queue_head_t wq;
-	atomic_t round;		/* last round published by the test */
-	atomic_t done[2];	/* last round each signaller finished */
-};
-
-static void dfa_jitter(unsigned int seed)
-{
-	unsigned int spin = (seed * 2654435761u) % 17 * 30;
-
-	while (spin--)
-		cpu_relax();
-}
-
-/* Signals every other fence of each round, in an order that varies. */
-static int dfa_race_signaller(struct dfa_race *r, int me)
-{
-	int round, k;
-
-	for (round = 1; round <= DFA_RACE_ROUNDS; round++) {
-		wait_event_timeout(r->wq,
-				   atomic_read_acquire(&r->round) >= round ||
-				   kthread_should_stop(), DFA_THREAD_TIMEOUT);
-		if (kthread_should_stop() ||
-		    atomic_read_acquire(&r->round) < round)
-			break;
-		for (k = 0; k < DFA_RACE_WIDTH / 2; k++) {
-			int slot = round & 1 ? k : DFA_RACE_WIDTH / 2 - 1 - k;
-
-			dfa_jitter(round * DFA_RACE_WIDTH + k + me);
-			dma_fence_signal(r->fences[2 * slot + me]);
-		}
-		atomic_set_release(&r->done[me], round);
-		wake_up_all(&r->wq);
-	}
-	return 0;
-}
-
-static int dfa_race_even(void *data)
-{
-	return dfa_race_signaller(data, 0);
-}
-
-static int dfa_race_odd(void *data)
-{
-	return dfa_race_signaller(data, 1);
-}
-
-static void dfa_stop_thread(void *task)
-{
-	kthread_stop_put(task);
-}
-
-static void dfa_spawn(struct kunit *test, int (*fn)(void *), void *arg,
-		      int cpu)
-{
-	struct task_struct *task;
-
-	task = kthread_create(fn, arg, "dma-fence-array-kunit/%d", cpu);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
-	kthread_bind(task, cpu);
-	get_task_struct(task);
-	wake_up_process(task);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dfa_stop_thread,
-							task), 0);
-}
-
-static bool dfa_race_round_done(struct dfa_race *r, int round)
-{
-	return atomic_read_acquire(&r->done[0]) >= round &&
-	       atomic_read_acquire(&r->done[1]) >= round;
-}
-
 static void array_races_components_signalled_from_two_cpus(struct kunit *test)
 {
 	struct mock_book *book = mock_book_get(test);
 	unsigned int late = 0, unsignalled = 0;
 	struct dma_fence_array *arr;
-	struct dfa_race *r;
+	struct mock_race *r;
 	int cpu[2], round, i, spin;
 
 	if (num_online_cpus() < 2)
@@ -1209,18 +1132,18 @@ static void array_races_components_signalled_from_two_cpus(struct kunit *test)
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	init_waitqueue_head(&r->wq);
-	dfa_spawn(test, dfa_race_even, r, cpu[0]);
-	dfa_spawn(test, dfa_race_odd, r, cpu[1]);
+	mock_race_spawn(test, mock_race_even, r, cpu[0]);
+	mock_race_spawn(test, mock_race_odd, r, cpu[1]);
 
-	for (round = 1; round <= DFA_RACE_ROUNDS; round++) {
+	for (round = 1; round <= MOCK_RACE_ROUNDS; round++) {
 		enum dfa_race_style style = round % DFA_STYLES;
 		bool any = round % 3 == 0;
-		u64 context = dma_fence_context_alloc(DFA_RACE_WIDTH);
+		u64 context = dma_fence_context_alloc(MOCK_RACE_WIDTH);
 		struct dma_fence *held = NULL;
 
-		for (i = 0; i < DFA_RACE_WIDTH; i++)
+		for (i = 0; i < MOCK_RACE_WIDTH; i++)
 			r->fences[i] = mock_fence(book, context + i, round);
-		arr = dfa_new(test, r->fences, DFA_RACE_WIDTH, any);
+		arr = dfa_new(test, r->fences, MOCK_RACE_WIDTH, any);
 
 		if (style == DFA_ENABLE_FIRST || style == DFA_DROP)
 			dma_fence_enable_sw_signaling(&arr->base);
@@ -1242,7 +1165,7 @@ static void array_races_components_signalled_from_two_cpus(struct kunit *test)
 		if (held && dma_fence_wait_timeout(held, false, DFA_WAIT) <= 0)
 			late++;
 
-		if (!wait_event_timeout(r->wq, dfa_race_round_done(r, round),
+		if (!wait_event_timeout(r->wq, mock_race_round_done(r, round),
 					DFA_THREAD_TIMEOUT)) {
 			/*
 			 * A signaller may still touch this round's fences:
@@ -1254,7 +1177,7 @@ static void array_races_components_signalled_from_two_cpus(struct kunit *test)
 		if (held && !dfa_flag_signalled(held))
 			unsignalled++;
 		dma_fence_put(held);
-		dfa_put_all(r->fences, DFA_RACE_WIDTH);
+		dfa_put_all(r->fences, MOCK_RACE_WIDTH);
 	}
 
 	KUNIT_EXPECT_EQ_MSG(test, late, 0, "waits on arrays that timed out");

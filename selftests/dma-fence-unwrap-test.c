@@ -662,85 +662,8 @@ static void unwrap_merge_of_an_unordered_timeline_keeps_one_fence_per_context(st
 
 /* Races between two CPUs */
 
-#define DFU_RACE_ROUNDS	1000
-#define DFU_RACE_WIDTH	8
-
-struct dfu_race {
-	struct dma_fence *fences[DFU_RACE_WIDTH];
-	wait_queue_head_t wq;
-	atomic_t round;		/* last round published by the test */
-	atomic_t done[2];	/* last round each signaller finished */
-};
-
-static void dfu_jitter(unsigned int seed)
-{
-	unsigned int spin = (seed * 2654435761u) % 17 * 30;
-
-	while (spin--)
-		cpu_relax();
-}
-
-/* Signals every other fence of each round, in an order that varies. */
-static int dfu_race_signaller(struct dfu_race *r, int me)
-{
-	int round, k;
-
-	for (round = 1; round <= DFU_RACE_ROUNDS; round++) {
-		wait_event_timeout(r->wq,
-				   atomic_read_acquire(&r->round) >= round ||
-				   kthread_should_stop(), DFU_THREAD_TIMEOUT);
-		if (kthread_should_stop() ||
-		    atomic_read_acquire(&r->round) < round)
-			break;
-		for (k = 0; k < DFU_RACE_WIDTH / 2; k++) {
-			int slot = round & 1 ? k : DFU_RACE_WIDTH / 2 - 1 - k;
-
-			dfu_jitter(round * DFU_RACE_WIDTH + k + me);
-			dma_fence_signal(r->fences[2 * slot + me]);
-		}
-		atomic_set_release(&r->done[me], round);
-		wake_up_all(&r->wq);
-	}
-	return 0;
-}
-
-static int dfu_race_even(void *data)
-{
-	return dfu_race_signaller(data, 0);
-}
-
-static int dfu_race_odd(void *data)
-{
-	return dfu_race_signaller(data, 1);
-}
-
-static void dfu_stop_thread(void *task)
-{
-	kthread_stop_put(task);
-}
-
-static void dfu_spawn(struct kunit *test, int (*fn)(void *), void *arg,
-		      int cpu)
-{
-	struct task_struct *task;
-
-	task = kthread_create(fn, arg, "dma-fence-unwrap-kunit/%d", cpu);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
-	kthread_bind(task, cpu);
-	get_task_struct(task);
-	wake_up_process(task);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dfu_stop_thread,
-							task), 0);
-}
-
-static bool dfu_race_round_done(struct dfu_race *r, int round)
-{
-	return atomic_read_acquire(&r->done[0]) >= round &&
-	       atomic_read_acquire(&r->done[1]) >= round;
-}
-
 /* True if @result is a sane merge of the fences of this round. */
-static bool dfu_race_result_ok(struct dfu_race *r, struct dma_fence *result)
+static bool dfu_race_result_ok(struct mock_race *r, struct dma_fence *result)
 {
 	struct dma_fence_array *array = to_dma_fence_array(result);
 	unsigned int i, j;
@@ -748,17 +671,17 @@ static bool dfu_race_result_ok(struct dfu_race *r, struct dma_fence *result)
 
 	if (!array) {
 		/* One surviving fence of the round, or a stub. */
-		for (i = 0; i < DFU_RACE_WIDTH; i++)
+		for (i = 0; i < MOCK_RACE_WIDTH; i++)
 			if (result == r->fences[i])
 				return true;
 		return !dma_fence_is_container(result) &&
 		       dfu_flag_signalled(result);
 	}
-	if (array->num_fences < 2 || array->num_fences > DFU_RACE_WIDTH / 2)
+	if (array->num_fences < 2 || array->num_fences > MOCK_RACE_WIDTH / 2)
 		return false;
 	for (i = 0; i < array->num_fences; i++) {
 		known = false;
-		for (j = 0; j < DFU_RACE_WIDTH; j++)
+		for (j = 0; j < MOCK_RACE_WIDTH; j++)
 			known |= array->fences[i] == r->fences[j];
 		for (j = 0; j < i; j++)
 			known &= array->fences[i]->context !=
@@ -774,8 +697,8 @@ static void unwrap_merge_races_signalling_from_two_cpus(struct kunit *test)
 	struct mock_book *book = mock_book_get(test);
 	unsigned int late = 0, bad = 0, unsignalled = 0;
 	struct dma_fence *array, *head, *result;
-	struct dma_fence *evens[DFU_RACE_WIDTH / 2];
-	struct dfu_race *r;
+	struct dma_fence *evens[MOCK_RACE_WIDTH / 2];
+	struct mock_race *r;
 	int cpu[2], round, i;
 
 	if (num_online_cpus() < 2)
@@ -786,18 +709,18 @@ static void unwrap_merge_races_signalling_from_two_cpus(struct kunit *test)
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	init_waitqueue_head(&r->wq);
-	dfu_spawn(test, dfu_race_even, r, cpu[0]);
-	dfu_spawn(test, dfu_race_odd, r, cpu[1]);
+	mock_race_spawn(test, mock_race_even, r, cpu[0]);
+	mock_race_spawn(test, mock_race_odd, r, cpu[1]);
 
-	for (round = 1; round <= DFU_RACE_ROUNDS; round++) {
-		u64 context = dma_fence_context_alloc(DFU_RACE_WIDTH / 2);
+	for (round = 1; round <= MOCK_RACE_ROUNDS; round++) {
+		u64 context = dma_fence_context_alloc(MOCK_RACE_WIDTH / 2);
 		bool early = round & 1;
 
 		/* Two fences per context: even slots earlier, odd later. */
-		for (i = 0; i < DFU_RACE_WIDTH; i++)
+		for (i = 0; i < MOCK_RACE_WIDTH; i++)
 			r->fences[i] = mock_fence64(book, context + i / 2,
 						    2 * round + i % 2);
-		for (i = 0; i < DFU_RACE_WIDTH / 2; i++)
+		for (i = 0; i < MOCK_RACE_WIDTH / 2; i++)
 			evens[i] = r->fences[2 * i];
 
 		/* Build the containers before or while the fences signal. */
@@ -805,7 +728,7 @@ static void unwrap_merge_races_signalling_from_two_cpus(struct kunit *test)
 			atomic_set_release(&r->round, round);
 			wake_up_all(&r->wq);
 		}
-		array = dfu_array(test, evens, DFU_RACE_WIDTH / 2);
+		array = dfu_array(test, evens, MOCK_RACE_WIDTH / 2);
 		head = dfu_link(test, NULL, r->fences[1], 1);
 		head = dfu_link(test, head, r->fences[3], 2);
 		head = dfu_link(test, head, r->fences[5], 3);
@@ -824,7 +747,7 @@ static void unwrap_merge_races_signalling_from_two_cpus(struct kunit *test)
 				late++;
 		}
 
-		if (!wait_event_timeout(r->wq, dfu_race_round_done(r, round),
+		if (!wait_event_timeout(r->wq, mock_race_round_done(r, round),
 					DFU_THREAD_TIMEOUT)) {
 			/* Leak this round rather than free what may be used. */
 			KUNIT_FAIL(test, "signallers stuck in round %d", round);
@@ -835,7 +758,7 @@ static void unwrap_merge_races_signalling_from_two_cpus(struct kunit *test)
 		dma_fence_put(result);
 		dma_fence_put(head);
 		dma_fence_put(array);
-		dfu_put_all(r->fences, DFU_RACE_WIDTH);
+		dfu_put_all(r->fences, MOCK_RACE_WIDTH);
 	}
 
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "merges with a wrong result");

@@ -35,8 +35,11 @@
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 
 struct mock_book {
 	struct kunit *test;
@@ -169,6 +172,93 @@ static inline void mock_signal_error(struct dma_fence *fence, int error)
 {
 	dma_fence_set_error(fence, error);
 	dma_fence_signal(fence);
+}
+
+/*
+ * Two-CPU races: two kthreads, bound to two CPUs, signal the odd and the
+ * even fences of &mock_race.fences round after round, each round in a
+ * varying order and with some jitter, while the test thread works on the
+ * same fences. The test publishes a round by storing it in @round and
+ * waking @wq; each signaller reports a finished round in @done.
+ */
+#define MOCK_RACE_ROUNDS	1000
+#define MOCK_RACE_WIDTH		8
+#define MOCK_RACE_TIMEOUT	(30 * HZ)
+
+struct mock_race {
+	struct dma_fence *fences[MOCK_RACE_WIDTH];
+	wait_queue_head_t wq;
+	atomic_t round;		/* last round published by the test */
+	atomic_t done[2];	/* last round each signaller finished */
+};
+
+static inline void mock_race_jitter(unsigned int seed)
+{
+	unsigned int spin = (seed * 2654435761u) % 17 * 30;
+
+	while (spin--)
+		cpu_relax();
+}
+
+/* Signals every other fence of each round, in an order that varies. */
+static inline int mock_race_signaller(struct mock_race *r, int me)
+{
+	int round, k;
+
+	for (round = 1; round <= MOCK_RACE_ROUNDS; round++) {
+		wait_event_timeout(r->wq,
+				   atomic_read_acquire(&r->round) >= round ||
+				   kthread_should_stop(), MOCK_RACE_TIMEOUT);
+		if (kthread_should_stop() ||
+		    atomic_read_acquire(&r->round) < round)
+			break;
+		for (k = 0; k < MOCK_RACE_WIDTH / 2; k++) {
+			int slot = round & 1 ? k : MOCK_RACE_WIDTH / 2 - 1 - k;
+
+			mock_race_jitter(round * MOCK_RACE_WIDTH + k + me);
+			dma_fence_signal(r->fences[2 * slot + me]);
+		}
+		atomic_set_release(&r->done[me], round);
+		wake_up_all(&r->wq);
+	}
+	return 0;
+}
+
+static inline int mock_race_even(void *data)
+{
+	return mock_race_signaller(data, 0);
+}
+
+static inline int mock_race_odd(void *data)
+{
+	return mock_race_signaller(data, 1);
+}
+
+static inline void mock_race_stop_thread(void *task)
+{
+	kthread_stop_put(task);
+}
+
+/* Runs @fn(@arg) in a kthread bound to @cpu, stopped when @test ends. */
+static inline void mock_race_spawn(struct kunit *test, int (*fn)(void *),
+				   void *arg, int cpu)
+{
+	struct task_struct *task;
+
+	task = kthread_create(fn, arg, "dma-buf-kunit/%d", cpu);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
+	kthread_bind(task, cpu);
+	get_task_struct(task);
+	wake_up_process(task);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mock_race_stop_thread,
+							task), 0);
+}
+
+static inline bool mock_race_round_done(struct mock_race *r, int round)
+{
+	return atomic_read_acquire(&r->done[0]) >= round &&
+	       atomic_read_acquire(&r->done[1]) >= round;
 }
 
 #endif /* DMA_BUF_SELFTESTS_MOCK_FENCE_H */
