@@ -599,7 +599,7 @@ def check_gates(args, res):
 
 # ------------------------------------------------------------------ output --
 
-SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "sync_test", "kernel-log"]
+SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "sync_test", "lockdep", "kernel-log"]
 
 
 def summarize(res, args):
