@@ -279,16 +279,23 @@ LOCKDEP_ORDER = [
 ]
 
 
-def check_lockdep_order(args, res, results):
-    lines, inside, ended = [], False, False
+def results_section(results, tag):
+    """The lines between the last @@<tag>-BEGIN and its @@<tag>-END in the
+    results channel, and that END line (None if the guest never got there)."""
+    lines, inside, end = [], False, None
     for line in results or []:
-        if line.startswith("@@LOCKDEP-BEGIN"):
-            inside, lines = True, []
-        elif line.startswith("@@LOCKDEP-END"):
-            inside, ended = False, True
+        if line.startswith("@@%s-BEGIN" % tag):
+            inside, lines, end = True, [], None
+        elif line.startswith("@@%s-END" % tag):
+            inside, end = False, line
         elif inside:
             lines.append(line)
-    if not ended:
+    return lines, end
+
+
+def check_lockdep_order(args, res, results):
+    lines, ended = results_section(results, "LOCKDEP")
+    if ended is None:
         res.add("lockdep", "dma-resv lock order primed", FAIL, ["no /proc/lockdep dump from the guest"])
         return
     edges, cur = {}, None
@@ -322,16 +329,9 @@ def check_lockdep_order(args, res, results):
 # ---------------------------------------------------------------- sync_test --
 
 def check_sync_test(args, res, results):
-    out, inside, rc = [], False, None
-    for line in results or []:
-        if line.startswith("@@SYNC-BEGIN"):
-            inside, out = True, []
-        elif line.startswith("@@SYNC-END"):
-            inside = False
-            m = re.search(r"rc=(-?\d+)", line)
-            rc = int(m.group(1)) if m else None
-        elif inside:
-            out.append(line)
+    out, end = results_section(results, "SYNC")
+    m = re.search(r"rc=(-?\d+)", end or "")
+    rc = int(m.group(1)) if m else None
     if rc is None and not out:
         res.add("sync_test", "sync_test ran", FAIL, ["no sync_test output (guest did not get there)"])
         return
@@ -664,16 +664,9 @@ def main():
     results = read_lines(os.path.join(args.logs, "results.log"))
 
     if args.mode == "run":
-        demo, inside, rc = [], False, None
-        for line in results or []:
-            if line.startswith("@@DEMO-BEGIN"):
-                inside = True
-            elif line.startswith("@@DEMO-END"):
-                inside = False
-                m = re.search(r"rc=(-?\d+)", line)
-                rc = int(m.group(1)) if m else None
-            elif inside:
-                demo.append(line)
+        demo, end = results_section(results, "DEMO")
+        m = re.search(r"rc=(-?\d+)", end or "")
+        rc = int(m.group(1)) if m else None
         print()
         print("----- demo transcript (guest userspace) -----")
         print("\n".join(demo) if demo else "(no demo output: see %s/console.log)" % args.logs)
