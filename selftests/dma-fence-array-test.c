@@ -71,8 +71,6 @@
 
 /* Bound for a wait on a fence that is expected to signal. */
 #define DFA_WAIT		(5 * HZ)
-/* Bound for a helper thread to finish its part of a round. */
-#define DFA_THREAD_TIMEOUT	(30 * HZ)
 
 /* A component which also counts what the array asks of it. */
 struct dfa_probe {
@@ -1165,15 +1163,8 @@ static void array_races_components_signalled_from_two_cpus(struct kunit *test)
 		if (held && dma_fence_wait_timeout(held, false, DFA_WAIT) <= 0)
 			late++;
 
-		if (!wait_event_timeout(r->wq, mock_race_round_done(r, round),
-					DFA_THREAD_TIMEOUT)) {
-			/*
-			 * A signaller may still touch this round's fences:
-			 * leak them (the book reports it) rather than free them.
-			 */
-			KUNIT_FAIL(test, "signallers stuck in round %d", round);
+		if (!mock_race_finish_round(test, r, round))
 			return;
-		}
 		if (held && !dfa_flag_signalled(held))
 			unsignalled++;
 		dma_fence_put(held);

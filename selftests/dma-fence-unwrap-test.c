@@ -62,8 +62,6 @@
 
 /* Bound for a wait on a fence that is expected to signal. */
 #define DFU_WAIT		(5 * HZ)
-/* Bound for a helper thread to finish its part of a round. */
-#define DFU_THREAD_TIMEOUT	(30 * HZ)
 /* More fences than any case feeds to one iteration. */
 #define DFU_MAX_VISITS		1024
 
@@ -747,12 +745,8 @@ static void unwrap_merge_races_signalling_from_two_cpus(struct kunit *test)
 				late++;
 		}
 
-		if (!wait_event_timeout(r->wq, mock_race_round_done(r, round),
-					DFU_THREAD_TIMEOUT)) {
-			/* Leak this round rather than free what may be used. */
-			KUNIT_FAIL(test, "signallers stuck in round %d", round);
+		if (!mock_race_finish_round(test, r, round))
 			return;
-		}
 		if (result && !dfu_flag_signalled(result))
 			unsignalled++;
 		dma_fence_put(result);

@@ -261,4 +261,19 @@ static inline bool mock_race_round_done(struct mock_race *r, int round)
 	       atomic_read_acquire(&r->done[1]) >= round;
 }
 
+/*
+ * Waits for both signallers to finish @round. If they do not, fails @test
+ * and returns false: a signaller may still touch this round's fences, so
+ * the caller must leak them (the book reports it) rather than free them.
+ */
+static inline bool mock_race_finish_round(struct kunit *test,
+					  struct mock_race *r, int round)
+{
+	if (wait_event_timeout(r->wq, mock_race_round_done(r, round),
+			       MOCK_RACE_TIMEOUT))
+		return true;
+	KUNIT_FAIL(test, "signallers stuck in round %d", round);
+	return false;
+}
+
 #endif /* DMA_BUF_SELFTESTS_MOCK_FENCE_H */
