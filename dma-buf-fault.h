@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Allocation fault injection for drivers/dma-buf (internal, not uAPI).
+ * Allocation fault injection and race windows for drivers/dma-buf's own
+ * tests (internal, not uAPI).
  */
 
 /**
@@ -29,6 +30,39 @@ bool dma_buf_fail_alloc(void);
 static inline bool dma_buf_fail_alloc(void)
 {
 	return false;
+}
+#endif
+
+/**
+ * DOC: race windows
+ *
+ * Some lock-free paths are only wrong if another CPU acts within a few
+ * instructions, which no test hits reliably. Such a path calls
+ * dma_buf_race_window() at the point where a concurrent actor would do
+ * harm, naming the site and the object. When the KUnit suites are built
+ * into the kernel, a case may install &dma_buf_race_hook and act on the
+ * object from inside the window (signal another fence, drop a reference),
+ * which turns the race into a deterministic sequence. In every other build
+ * the call compiles to nothing, so production kernels carry no hook.
+ *
+ * Locking: the hook runs in the context of the path that opened the
+ * window, often under a fence lock with interrupts off: it must not sleep.
+ * Cases install and clear it from the KUnit thread; the sites only read it.
+ */
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+extern void (*dma_buf_race_hook)(const char *site, void *object);
+
+static inline void dma_buf_race_window(const char *site, void *object)
+{
+	void (*hook)(const char *site, void *object) =
+		READ_ONCE(dma_buf_race_hook);
+
+	if (hook)
+		hook(site, object);
+}
+#else
+static inline void dma_buf_race_window(const char *site, void *object)
+{
 }
 #endif
 

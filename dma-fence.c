@@ -31,6 +31,11 @@ bool dma_buf_fail_alloc(void)
 }
 #endif
 
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+/* See "race windows" in dma-buf-fault.h; only built-in tests set it. */
+void (*dma_buf_race_hook)(const char *site, void *object);
+#endif
+
 /**
  * DOC: DMA fences overview
  *
