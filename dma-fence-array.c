@@ -34,9 +34,10 @@
  *	... hand out &array->base, later dma_fence_put(&array->base) ...
  *
  * On success the array owns @fences and the references in it; it drops them
- * when it is released. Components must be plain fences: an array inside an
- * array (or a chain inside one) is refused with a warning, as every
- * operation would then recurse; flatten with dma_fence_unwrap_merge().
+ * when it is released. Components should be plain fences: an array inside
+ * an array (or a chain inside one) is accepted, as in 6.12, but warned
+ * about, since every operation then recurses into it; flatten with
+ * dma_fence_unwrap_merge() instead.
  *
  * How it works:
  *
@@ -48,10 +49,16 @@
  * - Nothing hangs on the components until signalling is enabled. Then each
  *   pending component gets a callback. The armed callbacks share one
  *   reference to the array, dropped by whoever counts the last component.
+ *   Once armed, the array's signaled op answers from the count alone.
  * - The component callback that completes the array does not signal it: it
  *   runs under that component's lock, and the array's own waiters may take
- *   other fence locks. It queues &dma_fence_array.work, which holds its own
- *   reference and signals from irq_work context.
+ *   other fence locks. It queues &dma_fence_array.work, which signals from
+ *   irq_work context. The work's reference is the shared one when the last
+ *   component completes the array; with @signal_on_any it is a second one,
+ *   taken when signalling is enabled, because a callback that completes
+ *   the array may be overtaken by the one that drops the shared reference.
+ *   After its decrement a callback touches the array only through a
+ *   reference it owns.
  * - The first error reported by a component sticks and becomes the array's
  *   error; errors arriving after the array signalled are ignored.
  *
@@ -113,22 +120,20 @@ static void array_component_cb(struct dma_fence *component,
 {
 	struct dma_fence_array_cb *slot = container_of(cb, typeof(*slot), cb);
 	struct dma_fence_array *array = slot->array;
-	struct dma_fence *fence = &array->base;
+	/*
+	 * Read before the decrement: once it is done, only the references
+	 * named below keep the array alive, and only for their owner.
+	 */
+	int done_at = array_done_at(array);
 	int left;
 
 	array_note_error(array, component->error);
 	left = atomic_dec_return(&array->num_pending);
-	if (left == array_done_at(array)) {
-		/*
-		 * The work needs a reference: the callbacks' shared one if we
-		 * were also the last of them, a new one otherwise.
-		 */
-		if (left)
-			dma_fence_get(fence);
-		irq_work_queue(&array->work);
-	} else if (!left) {
-		dma_fence_put(fence);
-	}
+	dma_buf_race_window("array-counted", array);
+	if (left == done_at)
+		irq_work_queue(&array->work);	/* hands the work its reference */
+	else if (!left)
+		dma_fence_put(&array->base);	/* the callbacks' shared one */
 }
 
 static const char *array_driver_name(struct dma_fence *fence)
@@ -158,7 +163,16 @@ static bool array_enable_signaling(struct dma_fence *fence)
 		return false;
 	}
 
-	dma_fence_get(fence);	/* shared by the armed callbacks */
+	/*
+	 * One reference shared by the armed callbacks, dropped by whoever
+	 * counts the last component. When the array completes before that
+	 * (signal_on_any), the work needs one of its own; it is taken here,
+	 * while the array is known to be alive, never by a callback racing
+	 * with the one that drops the shared reference.
+	 */
+	dma_fence_get(fence);
+	if (done_at)
+		dma_fence_get(fence);
 	for (i = 0; i < n; i++) {
 		struct dma_fence *component = array->fences[i];
 		struct dma_fence_array_cb *slot = &array->callbacks[i];
@@ -180,11 +194,19 @@ static bool array_enable_signaling(struct dma_fence *fence)
 
 	if (!complete)
 		return true;
+	/* Completed here, so no callback queues the work: drop its share. */
+	if (done_at)
+		dma_fence_put(fence);
 	array_seal_error(array);
 	return false;
 }
 
-/* Polling without callbacks: look at the components themselves. */
+/*
+ * Once signalling is enabled the callbacks keep num_pending exact, so the
+ * answer is O(1); 6.12 answers the same way, and dma_fence_is_signaled() of
+ * an array (scheduler dependency checks, sync_file poll) stays cheap.
+ * Before that, look at the components themselves.
+ */
 static bool array_signaled(struct dma_fence *fence)
 {
 	struct dma_fence_array *array = array_of(fence);
@@ -193,6 +215,8 @@ static bool array_signaled(struct dma_fence *fence)
 
 	if (atomic_read_acquire(&array->num_pending) <= array_done_at(array))
 		goto complete;
+	if (test_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT, &fence->flags))
+		return false;
 
 	for (i = 0; i < n; i++) {
 		struct dma_fence *component = array->fences[i];

@@ -39,6 +39,12 @@
  * ``current->fail_nth``; it relies on the dma_buf_fail_alloc() hook of this
  * tree (dma-buf-fault.h) and fails against an implementation without it.
  *
+ * Race windows: one case needs an interleaving of two component callbacks
+ * that is a few instructions wide. In kernels with these suites built in
+ * it installs the race-window hook of this tree (dma-buf-fault.h) and
+ * signals the second component from inside the first one's window;
+ * otherwise it is skipped.
+ *
  * Warnings: misuse that the interface answers with a WARN (an empty array, a
  * container as a component) is not exercised.
  *
@@ -65,8 +71,10 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/wait.h>
 
+#include "../dma-buf-fault.h"
 #include "mock-fence.h"
 
 /* Bound for a wait on a fence that is expected to signal. */
@@ -77,6 +85,7 @@ struct dfa_probe {
 	struct mock_fence mock;	/* first: the mock release frees the whole */
 	atomic_t enables;
 	atomic_t deadlines;
+	atomic_t polls;		/* calls of its signaled op */
 	atomic64_t deadline_ns;
 };
 
@@ -99,10 +108,18 @@ static void dfa_probe_set_deadline(struct dma_fence *fence, ktime_t deadline)
 	atomic_inc(&probe->deadlines);
 }
 
+/* Never done by itself: only dma_fence_signal() completes a probe. */
+static bool dfa_probe_signaled(struct dma_fence *fence)
+{
+	atomic_inc(&to_probe(fence)->polls);
+	return false;
+}
+
 static const struct dma_fence_ops dfa_probe_ops = {
 	.get_driver_name = mock_fence_name,
 	.get_timeline_name = mock_fence_name,
 	.enable_signaling = dfa_probe_enable_signaling,
+	.signaled = dfa_probe_signaled,
 	.set_deadline = dfa_probe_set_deadline,
 	.release = mock_fence_release,
 };
@@ -630,6 +647,47 @@ static void array_is_signaled_polls_the_components(struct kunit *test)
 	dfa_put_all(fences, 3);
 }
 
+/*
+ * Once signalling is enabled the callbacks keep the count, so polling an
+ * armed array must not call into its components: 6.12 answers from the
+ * count in O(1), and the scheduler and sync_file poll ask often.
+ */
+static void array_armed_is_signaled_does_not_poll_the_components(struct kunit *test)
+{
+	const bool *any = test->param_value;
+	struct mock_book *book = mock_book_get(test);
+	struct dma_fence_array *arr;
+	struct dma_fence *fences[4];
+	struct dfa_probe *probe[4];
+	unsigned int i, polls = 0;
+
+	for (i = 0; i < 4; i++) {
+		probe[i] = dfa_probe_new(book);
+		fences[i] = &probe[i]->mock.base;
+	}
+	arr = dfa_new(test, fences, 4, *any);
+	dma_fence_enable_sw_signaling(&arr->base);
+	for (i = 0; i < 4; i++)
+		atomic_set(&probe[i]->polls, 0);
+
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(&arr->base));
+	dma_fence_signal(fences[1]);
+	KUNIT_EXPECT_EQ(test, dma_fence_is_signaled(&arr->base), *any);
+	for (i = 0; i < 4; i++)
+		dma_fence_signal(fences[i]);
+	dfa_expect_signals(test, &arr->base);
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(&arr->base));
+
+	for (i = 0; i < 4; i++)
+		polls += atomic_read(&probe[i]->polls);
+	KUNIT_EXPECT_EQ_MSG(test, polls, 0,
+			    "an armed array polled its components");
+
+	dma_fence_put(&arr->base);
+	dfa_put_all(fences, 4);
+}
+
 static void array_of_signalled_components_completes_on_enable(struct kunit *test)
 {
 	const bool *any = test->param_value;
@@ -822,6 +880,104 @@ static void array_dropped_while_enabled_lives_until_components_signal(struct kun
 	for (i = 0; i < 3; i++)
 		KUNIT_EXPECT_EQ(test, dfa_await_refs(fences[i], 1), 1);
 	dfa_put_all(fences, 3);
+}
+
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+/* What the race window of the overtaking case saw; see below. */
+struct dfa_overtake {
+	struct dma_fence_array *target;
+	struct dma_fence *last;	/* signalled from inside the window */
+	atomic_t opened;
+	unsigned int refs_after;
+};
+
+static struct dfa_overtake *dfa_overtake_now;
+
+/*
+ * Runs in the first component callback of the target array, right after
+ * its count: the other component signals there, as a second CPU could.
+ */
+static void dfa_overtake_hook(const char *site, void *object)
+{
+	struct dfa_overtake *o = READ_ONCE(dfa_overtake_now);
+
+	if (!o || object != o->target || strcmp(site, "array-counted") ||
+	    atomic_inc_return(&o->opened) != 1)
+		return;
+	dma_fence_signal(o->last);
+	o->refs_after = kref_read(&o->target->base.refcount);
+}
+
+static void dfa_overtake_unhook(void *unused)
+{
+	WRITE_ONCE(dma_buf_race_hook, NULL);
+	WRITE_ONCE(dfa_overtake_now, NULL);
+}
+
+/*
+ * A mock fence whose lock is of a lock class of its own (spin_lock_init()
+ * keys the class by call site), so it can be signalled under the lock of
+ * a mock_fence() without lockdep taking it for recursion.
+ */
+static struct dma_fence *dfa_other_class_fence(struct mock_book *book)
+{
+	struct mock_fence *mf = kzalloc(sizeof(*mf), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(book->test, mf);
+	spin_lock_init(&mf->lock);
+	mf->book = book;
+	dma_fence_init(&mf->base, &mock_fence_ops32, &mf->lock,
+		       dma_fence_context_alloc(1), 1);
+	atomic_inc(&book->inits);
+	return &mf->base;
+}
+#endif
+
+/*
+ * signal_on_any with the caller's reference gone: the callback that
+ * completes the array can be overtaken, between its count and its next
+ * step, by the callback of the last component, which drops the callbacks'
+ * shared reference. The array must stay alive for its work all the same.
+ * The interleaving, a few instructions wide on two CPUs, is driven by hand
+ * through the race window the array opens in kernels with built-in tests.
+ */
+static void array_any_completing_callback_overtaken_by_the_last(struct kunit *test)
+{
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+	struct mock_book *book = mock_book_get(test);
+	struct dfa_overtake *o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+	struct dma_fence *fences[2];
+	struct dma_fence_array *arr;
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	fences[0] = mock_fence(book, dma_fence_context_alloc(1), 1);
+	fences[1] = dfa_other_class_fence(book);
+	arr = dfa_new(test, fences, 2, true);
+	dma_fence_enable_sw_signaling(&arr->base);
+
+	o->target = arr;
+	o->last = fences[1];
+	WRITE_ONCE(dfa_overtake_now, o);
+	WRITE_ONCE(dma_buf_race_hook, dfa_overtake_hook);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							dfa_overtake_unhook,
+							NULL), 0);
+
+	dma_fence_put(&arr->base);	/* callbacks and work only, now */
+	dma_fence_signal(fences[0]);
+	dfa_overtake_unhook(NULL);
+
+	KUNIT_ASSERT_GE_MSG(test, atomic_read(&o->opened), 1,
+			    "the array opened no race window");
+	KUNIT_EXPECT_GE_MSG(test, o->refs_after, 1,
+			    "array released while its completing callback ran");
+	/* The work signals and releases it; the array's refs go with it. */
+	KUNIT_EXPECT_EQ(test, dfa_await_refs(fences[0], 1), 1);
+	KUNIT_EXPECT_EQ(test, dfa_await_refs(fences[1], 1), 1);
+	dfa_put_all(fences, 2);
+#else
+	kunit_skip(test, "needs the race window of built-in tests");
+#endif
 }
 
 static void array_holds_two_references_on_a_duplicate_component(struct kunit *test)
@@ -1258,6 +1414,8 @@ static struct kunit_case dma_fence_array_test_cases[] = {
 			 dfa_mode_gen_params),
 	KUNIT_CASE_PARAM(array_is_signaled_polls_the_components,
 			 dfa_mode_gen_params),
+	KUNIT_CASE_PARAM(array_armed_is_signaled_does_not_poll_the_components,
+			 dfa_mode_gen_params),
 	KUNIT_CASE_PARAM(array_of_signalled_components_completes_on_enable,
 			 dfa_mode_gen_params),
 	KUNIT_CASE(array_signal_on_all_reports_the_first_component_error),
@@ -1268,6 +1426,7 @@ static struct kunit_case dma_fence_array_test_cases[] = {
 	KUNIT_CASE(array_holds_its_components_until_released),
 	KUNIT_CASE_PARAM(array_dropped_while_enabled_lives_until_components_signal,
 			 dfa_mode_gen_params),
+	KUNIT_CASE(array_any_completing_callback_overtaken_by_the_last),
 	KUNIT_CASE_PARAM(array_holds_two_references_on_a_duplicate_component,
 			 dfa_mode_gen_params),
 	KUNIT_CASE_PARAM(array_of_one_component_follows_it, dfa_mode_gen_params),
