@@ -247,6 +247,15 @@ static void chain_release(struct dma_fence *fence)
 	       refcount_dec_if_one(&prev->refcount.refcount)) {
 		struct dma_fence *older;
 
+		/*
+		 * refcount_dec_if_one() orders our earlier accesses before the
+		 * drop (release) but not the load below after it: a walker
+		 * that swung link->prev and dropped the old predecessor just
+		 * before our cmpxchg must be seen, or we would take over a
+		 * stale, freed prev. refcount_dec_and_test() adds this acquire
+		 * itself; the cmpxchg's success is our control dependency.
+		 */
+		smp_acquire__after_ctrl_dep();
 		older = rcu_dereference_protected(link->prev, true);
 		RCU_INIT_POINTER(link->prev, NULL);
 		dma_fence_release(&prev->refcount);
