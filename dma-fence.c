@@ -186,27 +186,6 @@ static const struct dma_fence_ops dma_fence_stub_fence_ops = {
 	.get_timeline_name = dma_fence_stub_name,
 };
 
-/*
- * Fences initialised with missing ops or lock are reported once and turned
- * into signalled error fences that are never freed: whoever owns the
- * memory has not told us how to free it, and leaking is safer than a bad
- * kfree() or a crash at the first wait.
- */
-static const char *dma_fence_invalid_name(struct dma_fence *fence)
-{
-	return "invalid";
-}
-
-static void dma_fence_invalid_release(struct dma_fence *fence)
-{
-}
-
-static const struct dma_fence_ops dma_fence_invalid_ops = {
-	.get_driver_name = dma_fence_invalid_name,
-	.get_timeline_name = dma_fence_invalid_name,
-	.release = dma_fence_invalid_release,
-};
-
 /**
  * dma_fence_get_stub - a shared fence that is always signalled
  *
@@ -347,15 +326,24 @@ void __dma_fence_might_wait(void)
 }
 #endif
 
-/* dma_fence_init() guarantees both names exist, even for bad input. */
+/*
+ * Names for our own reports. dma_fence_init() warns about ops without
+ * names but keeps them (6.12 BUGs): the reports must not crash on them.
+ */
 static const char *dma_fence_driver(struct dma_fence *fence)
 {
-	return fence->ops->get_driver_name(fence);
+	const char *(*name)(struct dma_fence *fence) =
+		fence->ops->get_driver_name;
+
+	return name ? name(fence) : "(no driver name)";
 }
 
 static const char *dma_fence_timeline(struct dma_fence *fence)
 {
-	return fence->ops->get_timeline_name(fence);
+	const char *(*name)(struct dma_fence *fence) =
+		fence->ops->get_timeline_name;
+
+	return name ? name(fence) : "(no timeline name)";
 }
 
 /*
@@ -747,7 +735,8 @@ static signed long dma_fence_wait_result(signed long left, bool done,
  * called directly.
  *
  * Returns: the remaining jiffies (at least 1) once signalled, 0 on timeout
- * or -ERESTARTSYS if interrupted.  With @timeout 0: 1 if signalled, else 0.
+ * or -ERESTARTSYS if interrupted.  With @timeout 0: 1 if signalled, else
+ * -ERESTARTSYS if @intr and a signal is pending, else 0.
  */
 signed long dma_fence_default_wait(struct dma_fence *fence, bool intr,
 				   signed long timeout)
@@ -759,8 +748,12 @@ signed long dma_fence_default_wait(struct dma_fence *fence, bool intr,
 
 	spin_lock_irqsave(fence->lock, irqflags);
 	done = !dma_fence_arm(fence);
-	/* dma_fence_wait_result() turns a pending signal into -ERESTARTSYS. */
-	if (done || !timeout || (intr && signal_pending(current)))
+	if (!done && intr && signal_pending(current)) {
+		/* Even a zero timeout reports it, as 6.12 does. */
+		left = -ERESTARTSYS;
+		goto unlock;
+	}
+	if (done || !timeout)
 		goto unlock;
 
 	/* At the head: wake the sleeper before slower callbacks run. */
@@ -931,29 +924,30 @@ EXPORT_SYMBOL(dma_fence_describe);
  * @seqno: position on the timeline; later fences need larger values
  *
  * The fence starts with one reference, owned by the caller, and pending.
- * Missing @ops, names or @lock are bugs: the fence is then reported,
- * initialised as signalled with -EINVAL, and never freed.
+ * Missing @ops, names or @lock are bugs, which 6.12 BUG()s on: here they
+ * warn, and the fence is still set up exactly as given (no tracepoint is
+ * emitted for it), so that the driver's own view of it, such as casts
+ * keyed on &dma_fence.ops, stays true. Using such a fence is undefined.
  */
 void dma_fence_init(struct dma_fence *fence, const struct dma_fence_ops *ops,
 		    spinlock_t *lock, u64 context, u64 seqno)
 {
-	bool valid = ops && ops->get_driver_name && ops->get_timeline_name &&
-		     lock;
-
 	/* Everything not named here, flags and error included, starts at 0. */
 	*fence = (struct dma_fence) {
-		.lock = valid ? lock : &dma_fence_stubs_lock,
-		.ops = valid ? ops : &dma_fence_invalid_ops,
+		.lock = lock,
+		.ops = ops,
 		.cb_list = LIST_HEAD_INIT(fence->cb_list),
 		.context = context,
 		.seqno = seqno,
 		.refcount = KREF_INIT(1),
 	};
 
-	trace_dma_fence_init(fence);
-
-	if (WARN(!valid, "dma-fence: init without %s (context %llu seqno %llu)\n",
+	if (WARN(!lock || !ops || !ops->get_driver_name ||
+		 !ops->get_timeline_name,
+		 "dma-fence: init without %s (context %llu seqno %llu)\n",
 		 lock ? "complete ops" : "a lock", context, seqno))
-		dma_fence_abort(fence, -EINVAL);
+		return;	/* the tracepoint would call the missing names */
+
+	trace_dma_fence_init(fence);
 }
 EXPORT_SYMBOL(dma_fence_init);
