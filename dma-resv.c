@@ -75,8 +75,12 @@ struct dma_resv_list {
 	u32 num_fences;		/* slots in use */
 	u32 max_fences;		/* slots the lock holder may fill: reserved */
 	u32 capacity;		/* slots allocated */
+	u32 generation;		/* tells tables at a reused address apart */
 	struct dma_fence __rcu *table[];
 };
+
+/* Source of &dma_resv_list.generation; wrapping is harmless in practice. */
+static atomic_t resv_generations = ATOMIC_INIT(0);
 
 #define RESV_USAGE_MASK	3UL
 
@@ -127,6 +131,8 @@ static struct dma_resv_list *resv_list_alloc(unsigned int slots, gfp_t gfp)
 	if (!list)
 		return NULL;
 	list->num_fences = 0;
+	/* Written before the table is published (rcu_assign_pointer). */
+	list->generation = atomic_inc_return(&resv_generations);
 	list->capacity = (bytes - sizeof(*list)) / sizeof(list->table[0]);
 	list->max_fences = list->capacity;
 	return list;
@@ -276,13 +282,13 @@ static bool resv_supersedes(struct dma_fence *fence, enum dma_resv_usage usage,
 
 /*
  * Recovery for an add without a reservation (a driver bug, already warned
- * about). Use spare capacity if there is some, else grow without sleeping
- * (we may be in a fence signalling path). If even that fails, wait for
- * @fence so that leaving it out cannot break anyone's synchronisation;
- * returns false then.
+ * about). Use spare capacity if there is some, else grow without sleeping:
+ * 6.12's add never sleeps and callers hold every lock of their submission.
+ * Waiting for @fence instead is no option either, since drivers add a
+ * fence before the job that signals it is even queued. Returns false if
+ * there is no room; the caller then leaves the fence out.
  */
-static bool resv_make_room(struct dma_resv *resv, struct dma_resv_list **list,
-			   struct dma_fence *fence)
+static bool resv_make_room(struct dma_resv *resv, struct dma_resv_list **list)
 {
 	struct dma_resv_list *old = *list, *fresh;
 	unsigned int used = old ? old->num_fences : 0;
@@ -291,10 +297,8 @@ static bool resv_make_room(struct dma_resv *resv, struct dma_resv_list **list,
 		return true;
 
 	fresh = resv_list_alloc(max(4U, 2 * used), GFP_ATOMIC | __GFP_NOWARN);
-	if (!fresh) {
-		dma_fence_wait(fence, false);
+	if (!fresh)
 		return false;
-	}
 	resv_swap_table(resv, old, fresh);
 	*list = fresh;
 	return true;
@@ -311,8 +315,10 @@ static bool resv_make_room(struct dma_resv *resv, struct dma_resv_list **list,
  * Containers must not be added: their contexts would hide their
  * components' from this replacement (warns).
  *
- * Adding without a reservation is a driver bug: it warns, then still adds
- * the fence if it can find room without sleeping, or else waits for it.
+ * Adding without a reservation is a driver bug (6.12 BUGs): it warns, then
+ * still adds the fence if it can find room without sleeping. If even the
+ * atomic allocation fails, the fence is left out with a second warning:
+ * waiters on @resv then do not wait for it. This never sleeps.
  */
 void dma_resv_add_fence(struct dma_resv *resv, struct dma_fence *fence,
 			enum dma_resv_usage usage)
@@ -339,7 +345,9 @@ void dma_resv_add_fence(struct dma_resv *resv, struct dma_fence *fence,
 
 	if (WARN(!list || used >= list->max_fences,
 		 "dma-resv: fence added without dma_resv_reserve_fences()\n") &&
-	    !resv_make_room(resv, &list, fence))
+	    WARN(!resv_make_room(resv, &list),
+		 "dma-resv: no room, fence %llu:%llu left out\n",
+		 fence->context, fence->seqno))
 		return;
 
 	used = list->num_fences;	/* making room may have compacted */
@@ -386,6 +394,7 @@ static void resv_iter_restart(struct dma_resv_iter *iter)
 	struct dma_resv_list *list = rcu_dereference(iter->obj->fences);
 
 	iter->fences = list;
+	iter->generation = list ? list->generation : 0;
 	/* acquire: pairs with the release in dma_resv_add_fence() */
 	iter->num_fences = list ? smp_load_acquire(&list->num_fences) : 0;
 	iter->index = 0;
@@ -420,6 +429,19 @@ static void resv_iter_step(struct dma_resv_iter *iter)
 }
 
 /*
+ * Is the iter's table still the object's? Between two steps the walk holds
+ * no RCU read lock, so its table may have been freed and the same address
+ * handed to a new table: compare the generation too. Under RCU.
+ */
+static bool resv_iter_current(struct dma_resv_iter *iter)
+{
+	struct dma_resv_list *list = rcu_dereference(iter->obj->fences);
+
+	return list == iter->fences &&
+	       (!list || list->generation == iter->generation);
+}
+
+/*
  * Step the unlocked walk, from the top if @from_start or if the table was
  * replaced since the last step. The result must come from the table that
  * is current when we leave, or it could be a fence already dropped from it.
@@ -427,13 +449,13 @@ static void resv_iter_step(struct dma_resv_iter *iter)
 static struct dma_fence *resv_iter_advance(struct dma_resv_iter *iter,
 					   bool from_start)
 {
+	dma_buf_race_window("resv-iter-advance", iter);
 	rcu_read_lock();
 	for (;;) {
-		if (from_start ||
-		    rcu_access_pointer(iter->obj->fences) != iter->fences)
+		if (from_start || !resv_iter_current(iter))
 			resv_iter_restart(iter);
 		resv_iter_step(iter);
-		if (rcu_access_pointer(iter->obj->fences) == iter->fences)
+		if (resv_iter_current(iter))
 			break;
 		from_start = true;
 	}

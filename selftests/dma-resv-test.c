@@ -89,6 +89,7 @@
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/panic.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
@@ -96,8 +97,10 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timer.h>
 #include <linux/ww_mutex.h>
 
+#include "../dma-buf-fault.h"
 #include "mock-fence.h"
 
 /* How long a helper thread may take before the case gives up on it. */
@@ -1455,6 +1458,121 @@ static void resv_unlocked_iteration_restarts_when_the_object_changes(struct kuni
 	dma_fence_put(a);
 }
 
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+/* The table swap the ABA case performs between two steps of a walk. */
+struct drt_aba {
+	struct dma_resv_iter *iter;
+	struct dma_resv *obj, *one, *two;
+	bool armed;
+	bool reused;	/* the new table got the walked table's address */
+};
+
+static struct drt_aba *drt_aba_now;
+
+/*
+ * Runs at the start of the walk's next step, where the walk holds no RCU
+ * read lock (the caller could sleep here): replace the walked table by a
+ * copy of @one, let RCU free it, then replace the copy by one of @two,
+ * which the allocator may place at the address just freed.
+ */
+static void drt_aba_hook(const char *site, void *object)
+{
+	struct drt_aba *a = READ_ONCE(drt_aba_now);
+	struct dma_resv_list *walked;
+
+	if (!a || !a->armed || object != a->iter ||
+	    strcmp(site, "resv-iter-advance"))
+		return;
+	a->armed = false;
+	walked = a->iter->fences;
+
+	dma_resv_lock(a->obj, NULL);
+	dma_resv_copy_fences(a->obj, a->one);
+	dma_resv_unlock(a->obj);
+	kvfree_rcu_barrier();
+	dma_resv_lock(a->obj, NULL);
+	dma_resv_copy_fences(a->obj, a->two);
+	a->reused = rcu_access_pointer(a->obj->fences) == walked;
+	dma_resv_unlock(a->obj);
+}
+
+static void drt_aba_unhook(void *unused)
+{
+	WRITE_ONCE(dma_buf_race_hook, NULL);
+	WRITE_ONCE(drt_aba_now, NULL);
+}
+#endif
+
+#define DRT_ABA_TRIES	64
+
+/*
+ * An unlocked walk keeps its table between steps without RCU, so the table
+ * can be freed and a new one allocated at the same address. Comparing the
+ * address alone (as 6.12 does) then resumes in the middle of the new table:
+ * the walk skips fences, and a wait over it ends early. The walk must see
+ * the table changed and start over. Whether the allocator reuses the
+ * address is up to it: the case retries and skips if it never does.
+ */
+static void resv_unlocked_iteration_restarts_on_a_reused_table_address(struct kunit *test)
+{
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+	struct mock_book *book = mock_book_get(test);
+	struct drt_aba a = { };
+	unsigned int tries;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, drt_aba_unhook,
+							NULL), 0);
+	WRITE_ONCE(drt_aba_now, &a);
+	WRITE_ONCE(dma_buf_race_hook, drt_aba_hook);
+
+	for (tries = 0; tries < DRT_ABA_TRIES && !a.reused; tries++) {
+		struct dma_fence *x = drt_new(book), *d = drt_new(book);
+		struct dma_fence *e = drt_new(book), *fence;
+		struct dma_resv_iter iter;
+		bool saw_d = false, saw_e = false, restarted = false;
+
+		a.obj = drt_resv(test);
+		a.one = drt_resv(test);
+		a.two = drt_resv(test);
+		drt_add(test, a.obj, x, DMA_RESV_USAGE_WRITE);
+		drt_add(test, a.obj, d, DMA_RESV_USAGE_WRITE);
+		drt_add(test, a.one, d, DMA_RESV_USAGE_WRITE);
+		drt_add(test, a.two, d, DMA_RESV_USAGE_WRITE);
+		drt_add(test, a.two, e, DMA_RESV_USAGE_WRITE);
+
+		a.iter = &iter;
+		dma_resv_iter_begin(&iter, a.obj, DMA_RESV_USAGE_BOOKKEEP);
+		fence = dma_resv_iter_first_unlocked(&iter);
+		KUNIT_EXPECT_PTR_EQ(test, fence, x);
+		a.armed = true;
+		for (fence = dma_resv_iter_next_unlocked(&iter); fence;
+		     fence = dma_resv_iter_next_unlocked(&iter)) {
+			restarted |= dma_resv_iter_is_restarted(&iter);
+			saw_d |= fence == d;
+			saw_e |= fence == e;
+		}
+		dma_resv_iter_end(&iter);
+		a.iter = NULL;
+
+		if (a.reused) {
+			KUNIT_EXPECT_TRUE_MSG(test, restarted,
+					      "walk resumed in a new table at the old address");
+			KUNIT_EXPECT_TRUE(test, saw_d);
+			KUNIT_EXPECT_TRUE(test, saw_e);
+		}
+		dma_fence_put(x);
+		dma_fence_put(d);
+		dma_fence_put(e);
+	}
+	drt_aba_unhook(NULL);
+	kunit_info(test, "address reused after %u tries\n", tries);
+	if (!a.reused)
+		kunit_skip(test, "the allocator never reused the address");
+#else
+	kunit_skip(test, "needs the race window of built-in tests");
+#endif
+}
+
 static void resv_unlocked_iteration_keeps_the_current_fence_alive(struct kunit *test)
 {
 	struct mock_book *book = mock_book_get(test);
@@ -2144,6 +2262,67 @@ static void drt_fault_setup(struct kunit *test, struct mock_book *book,
 }
 #endif
 
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+/* Signals a fence from a timer, long after an add that does not wait. */
+struct drt_late_signal {
+	struct timer_list timer;
+	struct dma_fence *fence;
+};
+
+static void drt_late_signal_fn(struct timer_list *t)
+{
+	struct drt_late_signal *late = from_timer(late, t, timer);
+
+	dma_fence_signal(late->fence);
+}
+#endif
+
+/*
+ * A fence added without a reservation, when not even an atomic allocation
+ * succeeds, is left out with a warning, at once: 6.12's add never sleeps,
+ * and drivers add a fence before queueing the job that signals it, holding
+ * every lock of their submission. A timer signals the fence a second
+ * later, so an add that waited for it would end, but too late.
+ */
+static void resv_add_without_room_leaves_the_fence_out_at_once(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+	struct mock_book *book = mock_book_get(test);
+	struct dma_resv *obj = drt_resv(test);
+	struct dma_fence *fence = drt_new(book);
+	struct drt_late_signal late = { .fence = fence };
+	struct drt_entry seen[2];
+	bool unused, waited;
+
+	if (panic_on_warn)
+		kunit_skip(test, "warns on purpose; panic_on_warn is set");
+
+	timer_setup_on_stack(&late.timer, drt_late_signal_fn, 0);
+	mod_timer(&late.timer, jiffies + HZ);
+
+	kunit_info(test, "two \"dma-resv:\" warnings follow\n");
+	dma_resv_lock(obj, NULL);
+	drt_fail_nth(1);	/* the table the add would allocate */
+	dma_resv_add_fence(obj, fence, DMA_RESV_USAGE_WRITE);
+	unused = drt_fail_unused();
+	dma_resv_unlock(obj);
+
+	waited = test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags);
+	KUNIT_EXPECT_FALSE_MSG(test, waited, "the add waited for the fence");
+	KUNIT_EXPECT_FALSE(test, unused);
+	KUNIT_EXPECT_EQ(test, drt_list_locked(obj, DMA_RESV_USAGE_BOOKKEEP,
+					      seen, ARRAY_SIZE(seen)), 0);
+	KUNIT_EXPECT_EQ(test, drt_refs(fence), 1);
+
+	timer_delete_sync(&late.timer);
+	destroy_timer_on_stack(&late.timer);
+	dma_fence_signal(fence);
+	dma_fence_put(fence);
+#else
+	kunit_skip(test, "requires CONFIG_FAULT_INJECTION");
+#endif
+}
+
 static void resv_get_singleton_fails_cleanly(struct kunit *test)
 {
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
@@ -2313,6 +2492,7 @@ static void resv_copy_fences_fails_cleanly(struct kunit *test)
 
 static struct kunit_case dma_resv_test_cases[] = {
 	KUNIT_CASE(resv_add_without_reservation_warns_and_keeps_the_fence),
+	KUNIT_CASE(resv_add_without_room_leaves_the_fence_out_at_once),
 	KUNIT_CASE(resv_init_gives_an_unlocked_empty_object),
 	KUNIT_CASE(resv_lock_without_context_is_a_plain_mutex),
 	KUNIT_CASE(resv_lock_with_context_records_it_and_reports_ealready),
@@ -2339,6 +2519,7 @@ static struct kunit_case dma_resv_test_cases[] = {
 	KUNIT_CASE(resv_replace_fences_on_an_empty_object_does_nothing),
 	KUNIT_CASE_PARAM(resv_iterators_filter_by_usage, drt_usage_gen_params),
 	KUNIT_CASE(resv_unlocked_iteration_restarts_when_the_object_changes),
+	KUNIT_CASE(resv_unlocked_iteration_restarts_on_a_reused_table_address),
 	KUNIT_CASE(resv_unlocked_iteration_keeps_the_current_fence_alive),
 	KUNIT_CASE_PARAM(resv_get_fences_returns_pending_fences_up_to_usage,
 			 drt_usage_gen_params),

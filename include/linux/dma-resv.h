@@ -73,6 +73,8 @@ struct dma_resv {
  * @fence_usage: the class of @fence
  * @index: next table slot to look at
  * @fences: the table walked
+ * @generation: which table @fences was when the walk took it (unlocked
+ *	walks): the address alone can come back for a new table
  * @num_fences: slots of @fences the walk covers
  * @is_restarted: true on the first fence of a (re)started walk
  *
@@ -86,6 +88,7 @@ struct dma_resv_iter {
 	enum dma_resv_usage fence_usage;
 	unsigned int index;
 	struct dma_resv_list *fences;
+	u32 generation;
 	unsigned int num_fences;
 	bool is_restarted;
 };
