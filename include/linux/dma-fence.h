@@ -290,10 +290,13 @@ bool dma_fence_remove_callback(struct dma_fence *fence,
 			       struct dma_fence_cb *cb);
 void dma_fence_enable_sw_signaling(struct dma_fence *fence);
 
-/* True if @fence has been marked signalled; never calls into the driver. */
+/*
+ * True if @fence has been marked signalled; never calls into the driver.
+ * Acquire: whoever sees the bit also sees the error set before it.
+ */
 static inline bool __dma_fence_test_signaled_flag(struct dma_fence *fence)
 {
-	return test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags);
+	return test_bit_acquire(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags);
 }
 
 /**
