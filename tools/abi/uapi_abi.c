@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Print the binary interface of the dma-buf uAPI headers: every ioctl
- * number, every flag and constant, and every struct's size, alignment and
- * field offsets.  Built once against pristine 6.12's exported headers and
- * once against ours, for 64-bit and for -m32; the outputs must match
- * byte for byte.  A field renamed or removed in our headers fails the
- * build, which fails the check just as well.
+ * The binary interface of the dma-buf uAPI headers: every ioctl number,
+ * every flag and constant, and every struct's size, alignment and field
+ * offsets.  Never run: like kbuild's asm-offsets, it is only compiled
+ * (gcc -S), once against pristine 6.12's exported headers and once against
+ * ours, for 64-bit and for -m32, and tools/abi/abi_layout.sh reads the
+ * values out of the assembly; the results must match byte for byte.  A
+ * field renamed or removed in our headers fails the compile, which fails
+ * the check just as well.
+ *
+ * Each value is an "i" operand of an asm statement that only emits an
+ * .ascii line "->KIND NAME VALUE...".  Values are split in 32-bit halves,
+ * which the reader recombines, so that the assembler's signed printing of
+ * immediates never matters.
  */
-#include <stdio.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <linux/dma-buf.h>
@@ -15,18 +21,27 @@
 #include <linux/sync_file.h>
 #include <linux/udmabuf.h>
 
-#define CONST(c)	printf("const %-34s 0x%llx\n", #c, (unsigned long long)(c))
-#define STRUCT(s)	printf("struct %-33s size %zu align %zu\n", #s, \
-			       sizeof(struct s), _Alignof(struct s))
-#define FIELD(s, f)	printf("  %s.%-30s off %zu size %zu\n", #s, #f, \
-			       offsetof(struct s, f), sizeof(((struct s *)0)->f))
+#define U32(v)		((unsigned int)(v))
+#define HI32(v)		U32((unsigned long long)(v) >> 32)
+#define MARK(text, ...)	asm volatile("\n.ascii \"->" text "\"" :: __VA_ARGS__)
+
+#define SECTION(h)	MARK("section " h)
+#define CONST(c)	MARK("const " #c " %c0 %c1", "i"(HI32(c)), "i"(U32(c)))
+#define STRUCT(s)	MARK("struct " #s " %c0 %c1", "i"(U32(sizeof(struct s))), \
+			     "i"(U32(_Alignof(struct s))))
+#define FIELD(s, f)	MARK("field " #s " " #f " %c0 %c1", \
+			     "i"(U32(offsetof(struct s, f))), \
+			     "i"(U32(sizeof(((struct s *)0)->f))))
+#define ELEM(s, f)	MARK("elem " #s " " #f " %c0 %c1", \
+			     "i"(U32(offsetof(struct s, f))), \
+			     "i"(U32(sizeof(((struct s *)0)->f[0]))))
 
 int main(void)
 {
-	printf("abi for %zu-bit userspace\n", sizeof(long) * 8);
+	MARK("abi %c0", "i"(U32(sizeof(long) * 8)));
 
 	/* Section markers: the harness reports each header as its own case. */
-	printf("== linux/dma-buf.h\n");
+	SECTION("linux/dma-buf.h");
 	STRUCT(dma_buf_sync);
 	FIELD(dma_buf_sync, flags);
 	STRUCT(dma_buf_export_sync_file);
@@ -50,7 +65,7 @@ int main(void)
 	CONST(DMA_BUF_IOCTL_EXPORT_SYNC_FILE);
 	CONST(DMA_BUF_IOCTL_IMPORT_SYNC_FILE);
 
-	printf("== linux/sync_file.h\n");
+	SECTION("linux/sync_file.h");
 	STRUCT(sync_merge_data);
 	FIELD(sync_merge_data, name);
 	FIELD(sync_merge_data, fd2);
@@ -78,7 +93,7 @@ int main(void)
 	CONST(SYNC_IOC_FILE_INFO);
 	CONST(SYNC_IOC_SET_DEADLINE);
 
-	printf("== linux/dma-heap.h\n");
+	SECTION("linux/dma-heap.h");
 	STRUCT(dma_heap_allocation_data);
 	FIELD(dma_heap_allocation_data, len);
 	FIELD(dma_heap_allocation_data, fd);
@@ -89,7 +104,7 @@ int main(void)
 	CONST(DMA_HEAP_IOC_MAGIC);
 	CONST(DMA_HEAP_IOCTL_ALLOC);
 
-	printf("== linux/udmabuf.h\n");
+	SECTION("linux/udmabuf.h");
 	STRUCT(udmabuf_create);
 	FIELD(udmabuf_create, memfd);
 	FIELD(udmabuf_create, flags);
@@ -103,9 +118,7 @@ int main(void)
 	STRUCT(udmabuf_create_list);
 	FIELD(udmabuf_create_list, flags);
 	FIELD(udmabuf_create_list, count);
-	printf("  udmabuf_create_list.list off %zu elem %zu\n",
-	       offsetof(struct udmabuf_create_list, list),
-	       sizeof(((struct udmabuf_create_list *)0)->list[0]));
+	ELEM(udmabuf_create_list, list);
 	CONST(UDMABUF_FLAGS_CLOEXEC);
 	CONST(UDMABUF_CREATE);
 	CONST(UDMABUF_CREATE_LIST);
