@@ -25,6 +25,8 @@
 #   logs/               build.log, console.log, results.log, static/, report
 #
 # Every kernel make runs under flock $KBUILD_LOCK: one kernel build at a time.
+# Every command that writes the cache holds flock $CACHE/harness.lock for the
+# whole run: one harness run per cache at a time (see lock_cache).
 
 set -o pipefail
 shopt -s nullglob
@@ -64,6 +66,29 @@ STAGE_T0=$SECONDS
 stage() { printf '==> [%4ds] %s\n' $((SECONDS - STAGE_T0)) "$*"; }
 note() { printf '    %s\n' "$*"; }
 die() { printf 'harness: error: %s\n' "$*" >&2; exit 2; }
+
+# One harness run per cache: hold an flock on $CACHE_LOCK (fd 9) until we
+# exit, so two runs sharing a $DMABUF_CACHE cannot clobber each other's
+# build tree and logs; a second run waits, saying so.  Lock order: this
+# per-cache lock is taken once, first, and never while holding
+# $KBUILD_LOCK, which is only held around single kernel makes -- no cycle.
+# A harness started from inside this one (same cache; DMABUF_CACHE_LOCKED
+# is inherited) runs under its parent's lock instead of waiting for it.
+CACHE_LOCK=$CACHE/harness.lock
+lock_cache() {
+	local me
+	me=$(realpath -m "$CACHE")
+	[ "${DMABUF_CACHE_LOCKED:-}" = "$me" ] && return 0
+	mkdir -p "$CACHE" || die "cannot create $CACHE"
+	exec 9>>"$CACHE_LOCK" || die "cannot open $CACHE_LOCK"
+	if ! flock -n 9; then
+		note "waiting for $CACHE_LOCK (another harness run uses this cache:" \
+			"$(cat "$CACHE_LOCK.owner" 2>/dev/null || echo '?')) ..."
+		flock 9 || die "flock $CACHE_LOCK failed"
+	fi
+	echo "pid $$, harness.sh $cmd, since $(date '+%F %T')" >"$CACHE_LOCK.owner"
+	export DMABUF_CACHE_LOCKED=$me
+}
 
 # Run a command under the global kernel-build lock, saying so if we wait.
 locked() {
@@ -786,6 +811,9 @@ do_build() {
 }
 
 cmd=${1:-test}
+case "$cmd" in
+build | test | run | static | overlay | config | compat | clean-cache) lock_cache ;;
+esac
 case "$cmd" in
 build)
 	do_build || exit 1
