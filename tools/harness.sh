@@ -125,7 +125,7 @@ need_packages() {
 		python3	# kunit.py parse, report
 		qemu-system-x86 busybox-static
 		libc6-dev	# static userspace programs
-		gcc-multilib	# the 32-bit uAPI ABI check
+		gcc-multilib libc6-dev-i386	# 32-bit uAPI ABI check, static -m32 sync_test
 	)
 	local missing=() p
 	for p in "${pkgs[@]}"; do
@@ -327,7 +327,7 @@ build_upstream_selftests() {
 }
 
 build_userspace() {
-	stage "building userspace (uapi headers, sync_test, sw_sync_demo)"
+	stage "building userspace (uapi headers, sync_test 64/32-bit, sw_sync_demo)"
 	local log=$LOGS/userspace.log
 	: >"$log"
 	# uapi headers from our tree, so the programs use our uapi headers
@@ -339,8 +339,12 @@ build_userspace() {
 	for s in $srcs; do args+=("$sync/$s"); done
 	local glog=$LOGS/userspace-gcc.log
 	: >"$glog"
+	# sync_test twice: native, and -m32 for the kernel's compat ioctl paths
+	# (only ever run in the guest)
 	gcc -static -O2 -std=gnu89 -pthread -w -I"$inc" -I"$PRISTINE/tools/testing/selftests" \
 		"${args[@]}" -o "$USERDIR/sync_test" >>"$glog" 2>&1 &&
+	gcc -m32 -static -O2 -std=gnu89 -pthread -w -I"$inc" -I"$PRISTINE/tools/testing/selftests" \
+		"${args[@]}" -o "$USERDIR/sync_test32" >>"$glog" 2>&1 &&
 	gcc -static -O2 -Wall -Wextra -Werror -I"$inc" "$TOOLS/demo/sw_sync_demo.c" \
 		-o "$USERDIR/sw_sync_demo" >>"$glog" 2>&1 ||
 		{ head -n 30 "$glog"; return 1; }
@@ -359,7 +363,7 @@ build_initramfs() {
 	done
 	cp "$TOOLS/guest/init" "$IRDIR/init"
 	chmod 755 "$IRDIR/init"
-	cp "$USERDIR/sync_test" "$USERDIR/sw_sync_demo" "$IRDIR/harness/"
+	cp "$USERDIR/sync_test" "$USERDIR/sync_test32" "$USERDIR/sw_sync_demo" "$IRDIR/harness/"
 	cp "$STDIR/dmabuf_selftests.ko" "$STDIR/groups" "$IRDIR/harness/"
 	(cd "$IRDIR" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc --owner=0:0 --quiet | gzip -1 >"$INITRD.tmp") &&

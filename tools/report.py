@@ -13,6 +13,7 @@ Test cases, each passed / failed / skipped:
   upstream-st   every SUBTEST() of pristine st-*.c, from the kernel log of
                 one insmod per selftest group (results channel, ttyS1)
   sync_test     every TAP line of tools/testing/selftests/sync (ttyS1)
+  sync_test (32-bit)  the same for its static -m32 build (compat ioctls)
   kernel-log    no lockdep report, BUG, Oops, panic, stall or WARNING on the
                 console, except WARN()s raised by a KUnit test case thread
   static        per owned file: sparse C=2 + gcc W=1, checkpatch --strict,
@@ -328,12 +329,13 @@ def check_lockdep_order(args, res, results):
 
 # ---------------------------------------------------------------- sync_test --
 
-def check_sync_test(args, res, results):
-    out, end = results_section(results, "SYNC")
+def check_sync_test(args, res, results, tag="SYNC", section="sync_test"):
+    """One sync_test run: the TAP lines between @@<tag>-BEGIN and -END."""
+    out, end = results_section(results, tag)
     m = re.search(r"rc=(-?\d+)", end or "")
     rc = int(m.group(1)) if m else None
     if rc is None and not out:
-        res.add("sync_test", "sync_test ran", FAIL, ["no sync_test output (guest did not get there)"])
+        res.add(section, "sync_test ran", FAIL, ["no sync_test output (guest did not get there)"])
         return
     plan, seen = None, 0
     for i, line in enumerate(out):
@@ -341,7 +343,7 @@ def check_sync_test(args, res, results):
         if m:
             plan = int(m.group(1))
             if plan == 0:
-                res.add("sync_test", "sync_test", FAIL, ["skipped itself:", line] + out[-5:])
+                res.add(section, "sync_test", FAIL, ["skipped itself:", line] + out[-5:])
                 return
             continue
         m = re.match(r"^(not ok|ok) (\d+) ?(.*)$", line)
@@ -351,17 +353,17 @@ def check_sync_test(args, res, results):
         desc = m.group(3).replace("[RUN]", "").strip()
         name = "%s %s" % (m.group(2), re.sub(r"\s*#\s*SKIP.*", "", desc) or "?")
         if "# SKIP" in desc:
-            res.add("sync_test", name, SKIP)
+            res.add(section, name, SKIP)
         elif m.group(1) == "ok":
-            res.add("sync_test", name, PASS)
+            res.add(section, name, PASS)
         else:
-            res.add("sync_test", name, FAIL, [l for l in out[max(0, i - 10):i] if l.startswith("#")])
+            res.add(section, name, FAIL, [l for l in out[max(0, i - 10):i] if l.startswith("#")])
     for n in range(seen + 1, (plan or 0) + 1):
-        res.add("sync_test", "%d (no result)" % n, FAIL, ["planned but never reported; exit %s" % rc] + out[-8:])
+        res.add(section, "%d (no result)" % n, FAIL, ["planned but never reported; exit %s" % rc] + out[-8:])
     if seen == 0 and not plan:
-        res.add("sync_test", "sync_test", FAIL, ["no TAP output; exit %s" % rc] + out[-10:])
-    elif rc not in (0, None) and not res.count("sync_test", FAIL):
-        res.add("sync_test", "exit status", FAIL, ["sync_test exited %s" % rc] + out[-5:])
+        res.add(section, "sync_test", FAIL, ["no TAP output; exit %s" % rc] + out[-10:])
+    elif rc not in (0, None) and not res.count(section, FAIL):
+        res.add(section, "exit status", FAIL, ["sync_test exited %s" % rc] + out[-5:])
 
 
 # --------------------------------------------------------------- kernel log --
@@ -599,7 +601,8 @@ def check_gates(args, res):
 
 # ------------------------------------------------------------------ output --
 
-SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "sync_test", "lockdep", "kernel-log"]
+SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "sync_test",
+            "sync_test (32-bit)", "lockdep", "kernel-log"]
 
 
 def summarize(res, args):
@@ -617,7 +620,7 @@ def summarize(res, args):
         n = res.count(section)
         if not n and section not in res.notes:
             continue
-        print("%-12s %4d passed, %3d failed, %3d skipped" % (
+        print("%-18s %4d passed, %3d failed, %3d skipped" % (
             section, res.count(section, PASS), res.count(section, FAIL), res.count(section, SKIP)))
         skipped = [c for c in res.cases if c[0] == section and c[2] == SKIP]
         if len(skipped) > 10 and section == "kunit":
@@ -629,15 +632,15 @@ def summarize(res, args):
             skipped = [(None, "%s: %d case(s)" % (k[0], n), None, [k[1]] if k[1] else [])
                        for k, n in groups.items()]
         for _, name, _, details in skipped[:10]:
-            print("             skipped: %s%s" % (name, (" (%s)" % details[0]) if details else ""))
+            print("                   skipped: %s%s" % (name, (" (%s)" % details[0]) if details else ""))
         if len(skipped) > 10:
-            print("             skipped: ... and %d more" % (len(skipped) - 10))
+            print("                   skipped: ... and %d more" % (len(skipped) - 10))
         for line in res.notes.get(section, [])[:12]:
-            print("             " + line)
+            print("                   " + line)
         if section == "kunit" and res.suites:
-            print("             per suite (passed/failed/skipped):")
+            print("                   per suite (passed/failed/skipped):")
             for name, p, f, s in res.suites:
-                print("               %-44s %4d %4d %4d" % (name, p, f, s))
+                print("                     %-44s %4d %4d %4d" % (name, p, f, s))
 
 
 def main():
@@ -700,6 +703,7 @@ def main():
                 check_kunit(args, res, console)
                 check_upstream_st(args, res, results)
                 check_sync_test(args, res, results)
+                check_sync_test(args, res, results, "SYNC32", "sync_test (32-bit)")
                 check_lockdep_order(args, res, results)
                 check_kernel_log(args, res, console)
 
