@@ -15,7 +15,9 @@ obj-$(CONFIG_SYNC_FILE)		+= sync_file.o
 obj-$(CONFIG_SW_SYNC)		+= sw_sync.o sync_debug.o
 obj-$(CONFIG_UDMABUF)		+= udmabuf.o
 obj-$(CONFIG_DMABUF_SYSFS_STATS) += dma-buf-sysfs-stats.o
+# selftests/: our KUnit suites and the dmabuf_selftests module
 obj-$(CONFIG_DMABUF_KUNIT_TEST)	+= selftests/
+obj-$(CONFIG_DMABUF_SELFTESTS)	+= selftests/
 
 else
 
