@@ -20,6 +20,8 @@
 #   build/              O= build dir of the test kernel
 #   build-check/        O= build dir for sparse/W=1 (own flags, own objects)
 #   upstream-st/        upstream dma-buf selftests, built as an external module
+#   ours-st/            our dmabuf_selftests.ko (CONFIG_DMABUF_SELFTESTS=m)
+#                       and its igt__N__ groups
 #   user/               static userspace programs
 #   initramfs/, initramfs.cpio.gz
 #   logs/               build.log, console.log, results.log, static/, report
@@ -40,6 +42,7 @@ TREE=$CACHE/tree
 BUILD=$CACHE/build
 CHECK=$CACHE/build-check
 STDIR=$CACHE/upstream-st
+OURST=$CACHE/ours-st
 USERDIR=$CACHE/user
 IRDIR=$CACHE/initramfs
 INITRD=$CACHE/initramfs.cpio.gz
@@ -326,6 +329,20 @@ build_upstream_selftests() {
 	[ -s "$STDIR/groups" ] || { echo "no selftest groups found in module" >&2; return 1; }
 }
 
+# Our dmabuf_selftests module, built with the kernel (selftests/st-*.c), and
+# its groups as IGT finds them: the igt__<N>__<group> parameters, by N.
+collect_our_selftests() {
+	local ko=$BUILD/drivers/dma-buf/selftests/dmabuf_selftests.ko
+	mkdir -p "$OURST"
+	rm -f "$OURST/dmabuf_selftests.ko" "$OURST/groups"
+	[ -f "$ko" ] || { echo "harness: $ko not built (CONFIG_DMABUF_SELFTESTS=m?)" >&2; return 1; }
+	cp "$ko" "$OURST/"
+	/sbin/modinfo -F parmtype "$ko" 2>/dev/null |
+		sed -n 's/^\(igt__\([0-9]*\)__\([a-z_0-9]*\)\):.*/\2 \3 \1/p' |
+		sort -n | cut -d' ' -f2- >"$OURST/groups"
+	[ -s "$OURST/groups" ] || { echo "harness: no igt__N__ parameters in $ko" >&2; return 1; }
+}
+
 build_userspace() {
 	stage "building userspace (uapi headers, sync_test 64/32-bit, sw_sync_demo)"
 	local log=$LOGS/userspace.log
@@ -346,7 +363,9 @@ build_userspace() {
 	gcc -m32 -static -O2 -std=gnu89 -pthread -w -I"$inc" -I"$PRISTINE/tools/testing/selftests" \
 		"${args[@]}" -o "$USERDIR/sync_test32" >>"$glog" 2>&1 &&
 	gcc -static -O2 -Wall -Wextra -Werror -I"$inc" "$TOOLS/demo/sw_sync_demo.c" \
-		-o "$USERDIR/sw_sync_demo" >>"$glog" 2>&1 ||
+		-o "$USERDIR/sw_sync_demo" >>"$glog" 2>&1 &&
+	gcc -static -O2 -Wall -Wextra -Werror "$TOOLS/guest/modload.c" \
+		-o "$USERDIR/modload" >>"$glog" 2>&1 ||
 		{ head -n 30 "$glog"; return 1; }
 }
 
@@ -363,8 +382,10 @@ build_initramfs() {
 	done
 	cp "$TOOLS/guest/init" "$IRDIR/init"
 	chmod 755 "$IRDIR/init"
-	cp "$USERDIR/sync_test" "$USERDIR/sync_test32" "$USERDIR/sw_sync_demo" "$IRDIR/harness/"
+	cp "$USERDIR/sync_test" "$USERDIR/sync_test32" "$USERDIR/sw_sync_demo" "$USERDIR/modload" "$IRDIR/harness/"
 	cp "$STDIR/dmabuf_selftests.ko" "$STDIR/groups" "$IRDIR/harness/"
+	mkdir -p "$IRDIR/harness/ours"
+	cp "$OURST/dmabuf_selftests.ko" "$OURST/groups" "$IRDIR/harness/ours/"
 	(cd "$IRDIR" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc --owner=0:0 --quiet | gzip -1 >"$INITRD.tmp") &&
 		mv "$INITRD.tmp" "$INITRD" || return 1
@@ -586,7 +607,7 @@ upstream_files_report() {
 
 report() {
 	"$PYTHON" "$TOOLS/report.py" report --tree "$TREE" --pristine "$PRISTINE" \
-		--logs "$LOGS" --stdir "$STDIR" --manifest "$CACHE/overlay.manifest" --check-dir "$CHECK" \
+		--logs "$LOGS" --stdir "$STDIR" --ourst "$OURST" --manifest "$CACHE/overlay.manifest" --check-dir "$CHECK" \
 		--repo "$REPO" "$@"
 }
 
@@ -808,7 +829,8 @@ do_prepare() {
 do_build() {
 	do_prepare || return 1
 	rm -f "$LOGS/build.failed"
-	if ! build_kernel || ! build_upstream_selftests || ! build_userspace || ! build_initramfs; then
+	if ! build_kernel || ! collect_our_selftests || ! build_upstream_selftests ||
+	   ! build_userspace || ! build_initramfs; then
 		touch "$LOGS/build.failed"
 		return 1
 	fi
@@ -863,8 +885,8 @@ compat)
 	compat
 	exit $? ;;
 clean-cache)
-	stage "removing $TREE $BUILD $CHECK $STDIR $USERDIR $IRDIR $LOGS (pristine kept)"
-	rm -rf "$TREE" "$BUILD" "$CHECK" "$STDIR" "$USERDIR" "$IRDIR" "$INITRD" "$LOGS" \
+	stage "removing $TREE $BUILD $CHECK $STDIR $OURST $USERDIR $IRDIR $LOGS (pristine kept)"
+	rm -rf "$TREE" "$BUILD" "$CHECK" "$STDIR" "$OURST" "$USERDIR" "$IRDIR" "$INITRD" "$LOGS" \
 		"$CACHE/overlay.manifest" ;;
 *)
 	die "unknown command '$cmd' (build|test|run|static|overlay|config|upstream-files|compat|clean-cache)" ;;

@@ -12,6 +12,9 @@ Test cases, each passed / failed / skipped:
                 parsed with the base tree's tools/testing/kunit/kunit_parser.py
   upstream-st   every SUBTEST() of pristine st-*.c, from the kernel log of
                 one insmod per selftest group (results channel, ttyS1)
+  ours-st       our dmabuf_selftests module (selftests/st-*.c), loaded the
+                way IGT does: one case per igt__N__<group> load, one for an
+                st_filter load and one for a planted failure (ttyS1)
   sync_test     every TAP line of tools/testing/selftests/sync (ttyS1)
   sync_test (32-bit)  the same for its static -m32 build (compat ioctls)
   kernel-log    no lockdep report, BUG, Oops, panic, stall or WARNING on the
@@ -267,6 +270,69 @@ def check_upstream_st(args, res, results):
                 res.add("upstream-st", case, FAIL, det)
         for name in sorted(set(ran) - set(subs)):
             res.note("upstream-st", "subtest %s/%s ran but is not in the SUBTEST lists" % (group, name))
+
+
+# ------------------------------------------------ our dmabuf_selftests --
+
+OUR_FAIL = re.compile(r"dma-buf/(\w+): (\w+) failed with error (-?\d+)")
+OUR_RUN = re.compile(r"dma-buf: Running (\w+)/(\w+)$")
+
+
+def parse_our_runs(results):
+    """{case: (rc, [log lines])} from the @@OST- lines of the results channel"""
+    runs, cur = {}, None
+    for line in results:
+        if line.startswith("@@OST-RUN "):
+            cur = line.split()[1]
+            runs[cur] = [None, []]
+        elif line.startswith("@@OST-LOG ") and cur:
+            runs[cur][1].append(strip_ts(line[len("@@OST-LOG "):]))
+        elif line.startswith("@@OST-DONE ") and cur:
+            m = re.search(r"rc=(-?\d+)", line)
+            runs[cur][0] = int(m.group(1)) if m else None
+            cur = None
+    return runs
+
+
+def check_our_st(args, res, results):
+    sec = "ours-st"
+    groups = [l.split() for l in (read_lines(os.path.join(args.ourst, "groups")) or []) if l.strip()]
+    runs = parse_our_runs(results or [])
+    if not groups:
+        res.add(sec, "igt__N__ groups of our dmabuf_selftests.ko", FAIL,
+                ["%s/groups missing or empty" % args.ourst])
+        return
+
+    def verdict(case, rc, log, ok, why):
+        det = [] if ok else [why, "module load rc=%s; kernel log:" % rc] + condense(log)[-15:]
+        res.add(sec, case, PASS if ok else FAIL, det)
+
+    for group, param in groups:
+        rc, log = runs.get(param, (None, []))
+        subs = [m.group(2) for m in (OUR_RUN.search(l) for l in log) if m and m.group(1) == group]
+        fails = [l for l in log if OUR_FAIL.search(l)]
+        started = any(l.endswith("dma-buf: Running %s" % group) for l in log)
+        # every group but sanitycheck has subtests
+        ok = rc == 0 and started and not fails and (subs or group == "sanitycheck")
+        why = ("never ran" if rc is None else "a subtest failed" if fails else
+               "load failed" if rc else "no subtest ran" if started else "group did not start")
+        verdict("%s=1 (%d subtests)" % (param, len(subs)), rc, log, ok, why)
+
+    rc, log = runs.get("st_filter", (None, []))
+    subs = ["%s/%s" % m.groups() for m in (OUR_RUN.search(l) for l in log) if m]
+    verdict("st_filter=dma_fence/fence_stub_signalled runs that subtest only", rc, log,
+            rc == 0 and subs == ["dma_fence/fence_stub_signalled"],
+            "never ran" if rc is None else "ran: %s" % (" ".join(subs) or "nothing"))
+
+    rc, log = runs.get("planted-enomem", (None, []))
+    hits = [m for m in (OUR_FAIL.search(l) for l in log) if m]
+    ok = rc not in (0, None) and any(m.group(1) == "dma_resv" and m.group(3) == "-12" for m in hits)
+    name = "planted ENOMEM (fail-nth=1, dma_resv) fails the load"
+    if ok:
+        name += ": %s/%s error %s, rc=%d" % (hits[0].group(1), hits[0].group(2), hits[0].group(3), rc)
+    verdict(name, rc, log, ok,
+            "never ran" if rc is None else "the load succeeded" if rc == 0 else
+            "no 'dma-buf/dma_resv: <subtest> failed with error -12' line")
 
 
 # ----------------------------------------------------------- lockdep order --
@@ -601,8 +667,8 @@ def check_gates(args, res):
 
 # ------------------------------------------------------------------ output --
 
-SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "sync_test",
-            "sync_test (32-bit)", "lockdep", "kernel-log"]
+SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "ours-st",
+            "sync_test", "sync_test (32-bit)", "lockdep", "kernel-log"]
 
 
 def summarize(res, args):
@@ -651,6 +717,7 @@ def main():
     ap.add_argument("--pristine", required=True)
     ap.add_argument("--logs")
     ap.add_argument("--stdir")
+    ap.add_argument("--ourst")
     ap.add_argument("--check-dir")
     ap.add_argument("--manifest", required=True)
     ap.add_argument("--repo")
@@ -702,6 +769,7 @@ def main():
                         [] if done else ["the guest did not finish; last console lines:"] + tail(console, 30))
                 check_kunit(args, res, console)
                 check_upstream_st(args, res, results)
+                check_our_st(args, res, results)
                 check_sync_test(args, res, results)
                 check_sync_test(args, res, results, "SYNC32", "sync_test (32-bit)")
                 check_lockdep_order(args, res, results)
