@@ -70,8 +70,11 @@ static int st_unwraps_to(struct dma_fence *head, struct dma_fence **want,
 
 	dma_fence_unwrap_for_each(f, &iter, head) {
 		err = st_expect(i < n) ?: st_expect(f == want[i]);
-		if (err)
+		if (err) {
+			/* Leaving the walk early: drop the head it holds. */
+			dma_fence_put(iter.chain);
 			break;
+		}
 		i++;
 	}
 	return err ?: st_expect(i == n);
@@ -89,8 +92,10 @@ static int st_unwraps_to_set(struct dma_fence *head, struct dma_fence **want,
 	dma_fence_unwrap_for_each(f, &iter, head) {
 		for (i = 0; i < n && f != want[i]; i++)
 			;
-		if (st_expect(i < n) || st_expect(!(seen & BIT(i))))
+		if (st_expect(i < n) || st_expect(!(seen & BIT(i)))) {
+			dma_fence_put(iter.chain);
 			return -EINVAL;
+		}
 		seen |= BIT(i);
 	}
 	return st_expect(seen == BIT(n) - 1);

@@ -124,7 +124,7 @@ static int fence_wait_timeout(void)
 	if (!f)
 		return -ENOMEM;
 	err = st_expect(dma_fence_wait_timeout(f, false, 0) == 0) ?:
-	      st_expect(dma_fence_wait_timeout(f, true, 2) == 0);
+	      st_expect(dma_fence_wait_timeout(f, false, 2) == 0);
 	dma_fence_signal(f);
 	err = err ?:
 	      st_expect(dma_fence_wait_timeout(f, false, 0) == 1) ?:
@@ -186,7 +186,8 @@ static int fence_context_order(void)
 	if (!early || !late || !wrapped || !after)
 		goto out;
 	/* 32-bit seqnos compare modulo 2^32: 0x1_0000_0001 follows ~0U. */
-	err = st_expect(next == base + 3) ?:
+	/* Others may allocate contexts meanwhile: only the order is ours. */
+	err = st_expect(next >= base + 3) ?:
 	      st_expect(dma_fence_is_later(late, early)) ?:
 	      st_expect(!dma_fence_is_later(early, late)) ?:
 	      st_expect(!dma_fence_is_later(late, late)) ?:

@@ -261,7 +261,7 @@ static int resv_wait_timeout(void)
 					      false, 10) == 10) ?:
 	      st_resv_fill(&resv, f, u, 2) ?:
 	      st_expect(dma_resv_wait_timeout(&resv, DMA_RESV_USAGE_KERNEL,
-					      true, 2) == 0);
+					      false, 2) == 0);
 	if (err)
 		goto out;
 	dma_fence_signal(f[0]);
@@ -269,7 +269,7 @@ static int resv_wait_timeout(void)
 	err = st_expect(dma_resv_wait_timeout(&resv, DMA_RESV_USAGE_KERNEL,
 					      false, 0) == 1) ?:
 	      st_expect(dma_resv_wait_timeout(&resv, DMA_RESV_USAGE_READ,
-					      true, 5 * HZ) > 0) ?:
+					      false, 5 * HZ) > 0) ?:
 	      st_expect(dma_fence_is_signaled(f[1]));
 	dmabuf_st_timer_stop(&t);
 out:
