@@ -17,6 +17,8 @@ Test cases, each passed / failed / skipped:
                 st_filter load and one for a planted failure (ttyS1)
   sync_test     every TAP line of tools/testing/selftests/sync (ttyS1)
   sync_test (32-bit)  the same for its static -m32 build (compat ioctls)
+  bench-check   one loop of every case of tools/bench (dmabuf_bench.ko and
+                ubench), each checking its own results, on the test kernel
   kernel-log    no lockdep report, BUG, Oops, panic, stall or WARNING on the
                 console, except WARN()s raised by a KUnit test case thread
   static        per owned file: sparse C=2 + gcc W=1, checkpatch --strict,
@@ -98,7 +100,7 @@ def check_build(args, res):
         res.add("build", "kernel + upstream selftests module + userspace + initramfs", PASS)
         return
     log = None
-    names = ["build.log", "upstream-st.log", "userspace.log", "userspace-gcc.log"]
+    names = ["build.log", "upstream-st.log", "userspace.log", "userspace-gcc.log", "bench-module.log"]
     if os.path.exists(os.path.join(args.logs, "config.failed")):
         names = ["config.log"]
     for name in names:
@@ -395,6 +397,33 @@ def check_lockdep_order(args, res, results):
 
 # ---------------------------------------------------------------- sync_test --
 
+def check_bench(args, res, results, section="bench-check"):
+    """One loop of every bench case (tools/bench): the module's and
+    ubench's "dmabuf-bench|case|..." lines; "na" slots are no cases."""
+    for tag, what in (("BENCHMOD", "dmabuf_bench.ko"), ("UBENCH", "ubench")):
+        out, end = results_section(results, tag)
+        if end is None:
+            res.add(section, "%s ran" % what, FAIL, ["no output (guest did not get there)"])
+            continue
+        m = re.search(r"rc=(-?\d+)", end)
+        rc = int(m.group(1)) if m else None
+        seen = 0
+        for line in out:
+            f = line.split("|")
+            if len(f) < 7 or f[0] != "dmabuf-bench" or f[1] not in ("case", "series"):
+                continue
+            seen += 1
+            name = "%s: %s" % (what, f[2]) + (" n=%s" % f[3] if f[1] == "series" else "")
+            if f[6].startswith("ok") and f[5].isdigit():
+                res.add(section, name, PASS)
+            else:
+                res.add(section, name, FAIL, [line])
+        finished = any(l.startswith("dmabuf-bench|end|") for l in out) if what.endswith(".ko") else True
+        if not seen or not finished or rc != 0:
+            res.add(section, "%s ran to its end" % what, FAIL,
+                    ["exit %s, %d cases, end line %s" % (rc, seen, "seen" if finished else "missing")] + out[-10:])
+
+
 def check_sync_test(args, res, results, tag="SYNC", section="sync_test"):
     """One sync_test run: the TAP lines between @@<tag>-BEGIN and -END."""
     out, end = results_section(results, tag)
@@ -668,7 +697,7 @@ def check_gates(args, res):
 # ------------------------------------------------------------------ output --
 
 SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "ours-st",
-            "sync_test", "sync_test (32-bit)", "lockdep", "kernel-log"]
+            "sync_test", "sync_test (32-bit)", "lockdep", "bench-check", "kernel-log"]
 
 
 def summarize(res, args):
@@ -754,6 +783,17 @@ def main():
     if args.mode == "static":
         check_static(args, res)
         check_originality(args, res)
+    elif args.mode == "bench-check":
+        check_build(args, res)
+        if args.built:
+            if console is None:
+                res.add("boot", "guest booted", FAIL, ["no console log"])
+            else:
+                done = any(l.startswith("@@HARNESS-END bench-check") for l in results or [])
+                res.add("boot", "guest ran /init to the end", PASS if done else FAIL,
+                        [] if done else tail(console, 30))
+                check_bench(args, res, results)
+                check_kernel_log(args, res, console)
     else:
         check_build(args, res)
         check_static(args, res)
@@ -773,6 +813,7 @@ def main():
                 check_sync_test(args, res, results)
                 check_sync_test(args, res, results, "SYNC32", "sync_test (32-bit)")
                 check_lockdep_order(args, res, results)
+                check_bench(args, res, results)
                 check_kernel_log(args, res, console)
 
     summarize(res, args)
@@ -782,7 +823,7 @@ def main():
         print("logs: %s   (took %ds)" % (args.logs, args.seconds))
     p, f, s = res.count(status=PASS), res.count(status=FAIL), res.count(status=SKIP)
     print("%d passed, %d failed, %d skipped" % (p, f, s))
-    return 1 if f or (args.mode == "test" and not args.built) else 0
+    return 1 if f or (args.mode in ("test", "bench-check") and not args.built) else 0
 
 
 if __name__ == "__main__":

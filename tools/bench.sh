@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make bench: our dma-buf against pristine 6.12, side by side.
+#
+# Builds two kernels from the same perf config (tinyconfig +
+# tools/configs/bench.config), one on pristine 6.12 and one on our tree,
+# builds tools/bench/dmabuf_bench.c against each and tools/bench/ubench.c
+# once, boots each kernel under
+#   qemu-system-x86_64 -accel tcg -icount shift=0,sleep=off -smp 1
+# (guest nanoseconds are guest instructions: a figure repeats from run to
+# run, and the ratio of the two kernels is meaningful on a busy host),
+# and hands both result files to tools/bench/report.py for the table and
+# the plots.  It reuses harness.sh's setup, overlay, config and lock
+# functions; the kernel builds run under the same global build lock.
+#
+#   $CACHE/build-bench/            O= dir of our kernel
+#   $CACHE/build-bench-pristine/   O= dir of pristine 6.12
+#   $CACHE/bench/{ours,pristine}/  bench module, initramfs, console, results
+#   $CACHE/logs/bench/             table (bench.txt), plots (*.png), data
+#
+# Knobs: BENCH_RUNS=N boots each kernel N times (default 1; the report
+# then shows the spread), BENCH_ONLY=substring runs only matching cases,
+# BENCH_TIMEOUT (seconds per boot, default 1800).
+
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HARNESS_LIB=1
+# shellcheck source=harness.sh
+. "$TOOLS/harness.sh"
+cmd=bench
+
+BENCH_BUILD=$CACHE/build-bench
+BENCH_PBUILD=$CACHE/build-bench-pristine
+BENCH_DIR=$CACHE/bench
+BENCH_LOGS=$LOGS/bench
+BENCH_FRAGMENT=$TOOLS/configs/bench.config
+BENCH_RUNS=${BENCH_RUNS:-1}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
+
+bench_packages() {
+	dpkg -s gnuplot-nox >/dev/null 2>&1 && return 0
+	stage "installing gnuplot-nox (the plots)"
+	[ "$(id -u)" -eq 0 ] || die "gnuplot-nox missing and not root"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null &&
+		  apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null; } ||
+		die "apt-get install gnuplot-nox failed"
+}
+
+# bench_kernel SIDE SRCTREE BUILDDIR: configure, build the kernel and the
+# bench module.
+bench_kernel() {
+	local side=$1 src=$2 out=$3 log=$LOGS/bench-build-$1.log t0=$SECONDS
+	configure_dir "$src" "$out" "$BENCH_FRAGMENT" || return 1
+	stage "building the $side bench kernel (log: $log)"
+	: >"$log"
+	if ! locked make -L -C "$src" O="$out" CC="$KCC" -j"$JOBS" >>"$log" 2>&1; then
+		grep -v '^make\[[0-9]*\]: \(Entering\|Leaving\)' "$log" | tail -n 40
+		return 1
+	fi
+	build_bench_module "$src" "$out" "$BENCH_DIR/$side/module" "$log" || return 1
+	note "$side kernel and bench module built in $((SECONDS - t0))s"
+}
+
+# The drivers/dma-buf sources that are ours: ubench runs a uAPI case only
+# if every file its figure is made of is one of them.
+our_objects() {
+	repo_files | grep -E '^([^/]+|heaps/[^/]+)\.c$' | grep -v '^selftests/' |
+		paste -sd, -
+}
+
+bench_initramfs() {
+	local side=$1 ir=$BENCH_DIR/$1/initramfs
+	initramfs_root "$ir"
+	mkdir -p "$ir/harness/bench"
+	cp "$BENCH_DIR/$side/module/dmabuf_bench.ko" "$BENCH_DIR/ubench" "$ir/harness/bench/"
+	{
+		printf -- '--ours=%s' "$(our_objects)"
+		[ -n "${BENCH_ONLY:-}" ] && printf ' --only=%s' "$BENCH_ONLY"
+		echo
+	} >"$ir/harness/bench/ubench.args"
+	echo "${BENCH_ONLY:+only=$BENCH_ONLY}" >"$ir/harness/bench/module.args"
+	initramfs_pack "$ir" "$BENCH_DIR/$side/initramfs.cpio.gz"
+}
+
+# bench_boot SIDE BUILDDIR RUN: one guest run, results in results.RUN.log
+bench_boot() {
+	local side=$1 out=$2 run=$3 d=$BENCH_DIR/$1 t0=$SECONDS rc
+	local results=$d/results.$run.log console=$d/console.$run.log
+	stage "bench run $run/$BENCH_RUNS on $side (qemu tcg -icount shift=0,sleep=off -smp 1)"
+	rm -f "$results" "$console"
+	: >"$results"
+	timeout --foreground -k 10 "$BENCH_TIMEOUT" \
+		qemu-system-x86_64 -accel tcg -icount shift=0,sleep=off -smp 1 -m 2G \
+		-nographic -no-reboot -serial mon:stdio -serial "file:$results" \
+		-kernel "$out/arch/x86/boot/bzImage" -initrd "$d/initramfs.cpio.gz" \
+		-append "console=ttyS0 quiet panic=-1 harness=bench" \
+		</dev/null >"$console" 2>&1
+	rc=$?
+	note "guest finished in $((SECONDS - t0))s (qemu exit $rc)"
+	grep -q '^@@HARNESS-END bench' "$results" ||
+		{ echo "bench: the $side guest did not finish; console: $console" >&2; tail -n 20 "$console"; return 1; }
+}
+
+main() {
+	lock_cache
+	local t0=$SECONDS side run
+	need_packages
+	bench_packages
+	setup_pristine
+	stage "overlaying repo ($REPO) on $TREE"
+	overlay
+	mkdir -p "$BENCH_DIR"/{ours,pristine} "$BENCH_LOGS"
+	bench_kernel pristine "$PRISTINE" "$BENCH_PBUILD" || die "pristine bench kernel build failed"
+	bench_kernel ours "$TREE" "$BENCH_BUILD" || die "our bench kernel build failed"
+	stage "building ubench (static, pristine uapi headers)"
+	locked make -C "$PRISTINE" O="$BENCH_PBUILD" headers >>"$LOGS/bench-build-pristine.log" 2>&1 ||
+		die "make headers failed"
+	build_ubench "$BENCH_PBUILD/usr/include" "$BENCH_DIR/ubench" || die "ubench build failed"
+	bench_initramfs pristine && bench_initramfs ours || die "bench initramfs failed"
+	local rp=() ro=()
+	for run in $(seq 1 "$BENCH_RUNS"); do
+		bench_boot pristine "$BENCH_PBUILD" "$run" || die "pristine bench run failed"
+		bench_boot ours "$BENCH_BUILD" "$run" || die "our bench run failed"
+		rp+=("$BENCH_DIR/pristine/results.$run.log")
+		ro+=("$BENCH_DIR/ours/results.$run.log")
+	done
+	stage "report (took $((SECONDS - t0))s so far)"
+	"$PYTHON" "$TOOLS/bench/report.py" --out "$BENCH_LOGS" \
+		--pristine "${rp[@]}" --ours "${ro[@]}"
+}
+
+main "$@"
