@@ -42,6 +42,7 @@
 #include <linux/dma-resv.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -828,6 +829,12 @@ static void run_one(const char *kind, const struct bench_case *c,
 		struct bench_run warm = { .n = n, .op = c->op, .loops = 1 };
 
 		c->fn(&warm);
+		/*
+		 * Let the frees the last cases deferred happen now, not
+		 * inside this case's timed loop.
+		 */
+		kvfree_rcu_barrier();
+		rcu_barrier();
 	}
 	c->fn(&r);
 	if (r.fail) {

@@ -119,7 +119,7 @@ def main():
             mark = ""
             if name in GOALS:
                 mark = "  goal <= %.2f: %s" % (GOALS[name], "met" if ratio <= GOALS[name] else "NOT met")
-            elif ratio > CEILING:
+            elif round(ratio, 3) > CEILING:
                 mark = "  above 1.0"
             row = "%-*s | %10s | %10s | %9.3f" % (w, label, fmt_ns(p), fmt_ns(o), ratio)
             if nruns > 1:
