@@ -530,11 +530,18 @@ signed long dma_fence_wait_timeout(struct dma_fence *fence, bool intr,
 	might_sleep();
 	__dma_fence_might_wait();
 
-	dma_fence_enable_sw_signaling(fence);
-
 	trace_dma_fence_wait_start(fence);
-	wait = fence->ops->wait ?: dma_fence_default_wait;
-	left = wait(fence, intr, timeout);
+	wait = fence->ops->wait;
+	if (wait) {
+		dma_fence_enable_sw_signaling(fence);
+		left = wait(fence, intr, timeout);
+	} else if (__dma_fence_test_signaled_flag(fence)) {
+		/* What the default wait returns for it, without the lock. */
+		left = timeout ?: 1;
+	} else {
+		/* It enables signalling itself, under the lock it takes anyway. */
+		left = dma_fence_default_wait(fence, intr, timeout);
+	}
 	trace_dma_fence_wait_end(fence);
 
 	return left;
@@ -594,6 +601,10 @@ EXPORT_SYMBOL(dma_fence_free);
 void dma_fence_enable_sw_signaling(struct dma_fence *fence)
 {
 	unsigned long irqflags;
+
+	/* Signalled is final: there is nothing left to enable. */
+	if (__dma_fence_test_signaled_flag(fence))
+		return;
 
 	spin_lock_irqsave(fence->lock, irqflags);
 	dma_fence_arm(fence);
@@ -932,15 +943,18 @@ EXPORT_SYMBOL(dma_fence_describe);
 void dma_fence_init(struct dma_fence *fence, const struct dma_fence_ops *ops,
 		    spinlock_t *lock, u64 context, u64 seqno)
 {
-	/* Everything not named here, flags and error included, starts at 0. */
-	*fence = (struct dma_fence) {
-		.lock = lock,
-		.ops = ops,
-		.cb_list = LIST_HEAD_INIT(fence->cb_list),
-		.context = context,
-		.seqno = seqno,
-		.refcount = KREF_INIT(1),
-	};
+	/*
+	 * Field by field: every member is named, and a compound literal
+	 * would zero the whole fence first (a rep stos on x86).
+	 */
+	fence->lock = lock;
+	fence->ops = ops;
+	INIT_LIST_HEAD(&fence->cb_list);
+	fence->context = context;
+	fence->seqno = seqno;
+	fence->flags = 0;
+	kref_init(&fence->refcount);
+	fence->error = 0;
 
 	if (WARN(!lock || !ops || !ops->get_driver_name ||
 		 !ops->get_timeline_name,
