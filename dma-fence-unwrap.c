@@ -11,7 +11,6 @@
 #include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 
 #include "dma-buf-fault.h"
 
@@ -96,79 +95,138 @@ struct dma_fence *dma_fence_unwrap_next(struct dma_fence_unwrap *cursor)
 }
 EXPORT_SYMBOL_GPL(dma_fence_unwrap_next);
 
+/* What one pass of the merge over its inputs found. */
+struct merge_pass {
+	struct dma_fence **pending;	/* NULL: only count */
+	unsigned int found, room;
+	ktime_t latest;			/* of the signalled fences seen */
+};
+
+static void merge_leaf(struct merge_pass *pass, struct dma_fence *fence)
+{
+	if (dma_fence_is_signaled(fence))
+		pass->latest = max(pass->latest, dma_fence_timestamp(fence));
+	else if (!pass->pending)
+		pass->found++;
+	else if (pass->found < pass->room)
+		pass->pending[pass->found++] = dma_fence_get(fence);
+}
+
 /*
- * One pass over everything the merge was given. Pending fences are counted
- * and, if @pending is given, stored with a reference, at most @room of
- * them. Signalled ones only push *@latest forward.
+ * The plain fences of @head in dma_fence_unwrap_for_each() order, walked
+ * here directly: no cursor, and no call out of this file per fence. The
+ * chain walk holds a reference on the node whose contents are visited.
  */
-static unsigned int merge_scan(unsigned int num_fences,
-			       struct dma_fence **fences,
-			       struct dma_fence_unwrap *cursors,
-			       struct dma_fence **pending, unsigned int room,
-			       ktime_t *latest)
+static void merge_input(struct merge_pass *pass, struct dma_fence *head)
 {
-	unsigned int i, found = 0;
-	struct dma_fence *fence;
+	struct dma_fence *node, *leaf;
+	struct dma_fence_array *array;
+	unsigned int i;
 
-	for (i = 0; i < num_fences; i++) {
-		dma_fence_unwrap_for_each(fence, &cursors[i], fences[i]) {
-			if (dma_fence_is_signaled(fence))
-				*latest = max(*latest, dma_fence_timestamp(fence));
-			else if (!pending)
-				found++;
-			else if (found < room)
-				pending[found++] = dma_fence_get(fence);
+	dma_fence_chain_for_each(node, head) {
+		leaf = dma_fence_chain_contained(node);
+		array = to_dma_fence_array(leaf);
+		if (!array) {
+			merge_leaf(pass, leaf);
+			continue;
 		}
+		for (i = 0; i < array->num_fences; i++)
+			merge_leaf(pass, array->fences[i]);
 	}
-	return found;
 }
 
-static int merge_by_context(const void *a, const void *b)
+static void merge_scan(struct merge_pass *pass, unsigned int num_fences,
+		       struct dma_fence **fences)
 {
-	const struct dma_fence *fa = *(const struct dma_fence * const *)a;
-	const struct dma_fence *fb = *(const struct dma_fence * const *)b;
+	unsigned int i;
 
-	if (fa->context == fb->context)
-		return 0;
-	return fa->context < fb->context ? -1 : 1;
+	for (i = 0; i < num_fences; i++)
+		merge_input(pass, fences[i]);
+}
+
+/* End of the run of non-decreasing contexts in @v that starts at @lo. */
+static unsigned int merge_run_end(struct dma_fence **v, unsigned int lo,
+				  unsigned int n)
+{
+	while (++lo < n && v[lo - 1]->context <= v[lo]->context)
+		;
+	return lo;
 }
 
 /*
- * Keep the latest fence of each context and drop the references to the
- * others. Within a context the latest is found by a linear scan with
+ * Sort @v by context, stably, using @tmp as the other buffer; returns the
+ * buffer that holds the result. A natural merge sort: the inputs are
+ * mostly arrays, and arrays made by a merge are sorted, so k inputs are
+ * about k runs and take log2(k) linear passes, none if already sorted.
+ */
+static struct dma_fence **merge_sort(struct dma_fence **v,
+				     struct dma_fence **tmp, unsigned int n)
+{
+	while (merge_run_end(v, 0, n) < n) {
+		unsigned int lo = 0;
+
+		while (lo < n) {
+			unsigned int mid = merge_run_end(v, lo, n);
+			unsigned int hi = mid < n ? merge_run_end(v, mid, n) : n;
+			unsigned int i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				tmp[k++] = v[j]->context < v[i]->context ?
+					   v[j++] : v[i++];
+			while (i < mid)
+				tmp[k++] = v[i++];
+			while (j < hi)
+				tmp[k++] = v[j++];
+			lo = hi;
+		}
+		swap(v, tmp);
+	}
+	return v;
+}
+
+/*
+ * From @sorted (by context), keep the latest fence of each context in @out
+ * (which may be @sorted itself) and drop the references to the others.
+ * Within a context the latest is found by a linear scan with
  * dma_fence_is_later() rather than by the sort, as 32-bit seqnos wrap and
  * "later" is then no total order. Returns the new count.
  */
-static unsigned int merge_keep_latest(struct dma_fence **fences,
+static unsigned int merge_keep_latest(struct dma_fence **out,
+				      struct dma_fence **sorted,
 				      unsigned int count)
 {
 	unsigned int i, kept = 0;
 
-	sort(fences, count, sizeof(*fences), merge_by_context, NULL);
 	for (i = 0; i < count; i++) {
-		struct dma_fence *last = kept ? fences[kept - 1] : NULL;
+		struct dma_fence *fence = sorted[i];
 
-		if (!last || last->context != fences[i]->context) {
-			fences[kept++] = fences[i];
+		if (kept && out[kept - 1]->context == fence->context) {
+			if (dma_fence_is_later(fence, out[kept - 1]))
+				swap(out[kept - 1], fence);
+			dma_fence_put(fence);
 			continue;
 		}
-		if (dma_fence_is_later(fences[i], last))
-			swap(fences[kept - 1], fences[i]);
-		dma_fence_put(fences[i]);
+		out[kept++] = fence;
 	}
 	return kept;
 }
+
+/* Sorting this many fences needs no allocation. */
+#define MERGE_SORT_ONSTACK	16
 
 /**
  * __dma_fence_unwrap_merge - one fence standing for many
  * @num_fences: number of entries in @fences
  * @fences: the fences to merge; chains and arrays are looked through.
  *	Their references stay with the caller.
- * @cursors: scratch space, one cursor per entry of @fences
+ * @cursors: scratch space, one cursor per entry of @fences (6.12's
+ *	interface; this implementation walks the inputs without cursors)
  *
  * Use it through dma_fence_unwrap_merge(). Signalled fences are left out,
  * and of several pending fences of one context only the latest is kept. The
- * cost is O(n log n) in the number of plain fences found.
+ * cost is linear in the number n of plain fences found when the inputs are
+ * sorted by context (as arrays made by a merge are), O(n log k) for k such
+ * inputs, and O(n log n) at worst.
  *
  * Returns: a new reference to
  *
@@ -184,29 +242,44 @@ struct dma_fence *__dma_fence_unwrap_merge(unsigned int num_fences,
 					   struct dma_fence **fences,
 					   struct dma_fence_unwrap *cursors)
 {
+	struct dma_fence *onstack[MERGE_SORT_ONSTACK], **tmp = onstack;
+	struct merge_pass pass = { .latest = 0 };
 	struct dma_fence_array *array;
-	struct dma_fence **pending;
-	ktime_t latest = 0;
+	struct dma_fence **pending, **sorted;
 	unsigned int count;
 
-	count = merge_scan(num_fences, fences, cursors, NULL, 0, &latest);
-	if (!count)
-		return dma_fence_allocate_private_stub(latest);
+	merge_scan(&pass, num_fences, fences);
+	if (!pass.found)
+		return dma_fence_allocate_private_stub(pass.latest);
 
 	if (dma_buf_fail_alloc())
 		return NULL;
-	pending = kmalloc_array(count, sizeof(*pending), GFP_KERNEL);
+	pending = kmalloc_array(pass.found, sizeof(*pending), GFP_KERNEL);
 	if (!pending)
 		return NULL;
 
 	/* Fences only ever signal, so the second pass finds no more. */
-	count = merge_scan(num_fences, fences, cursors, pending, count,
-			   &latest);
-	count = merge_keep_latest(pending, count);
+	pass.pending = pending;
+	pass.room = pass.found;
+	pass.found = 0;
+	merge_scan(&pass, num_fences, fences);
+	count = pass.found;
+
+	/* Scratch for the sort, only if the fences are not in order yet. */
+	if (count > MERGE_SORT_ONSTACK && merge_run_end(pending, 0, count) < count) {
+		tmp = dma_buf_fail_alloc() ? NULL :
+		      kmalloc_array(count, sizeof(*tmp), GFP_KERNEL);
+		if (!tmp)
+			goto fail;
+	}
+	sorted = merge_sort(pending, tmp, count);
+	count = merge_keep_latest(pending, sorted, count);
+	if (tmp != onstack)
+		kfree(tmp);
 
 	if (count <= 1) {
 		struct dma_fence *only = count ? pending[0] :
-				dma_fence_allocate_private_stub(latest);
+				dma_fence_allocate_private_stub(pass.latest);
 
 		kfree(pending);
 		return only;
@@ -216,7 +289,7 @@ struct dma_fence *__dma_fence_unwrap_merge(unsigned int num_fences,
 				       dma_fence_context_alloc(1), 1, false);
 	if (array)
 		return &array->base;
-
+fail:
 	while (count--)
 		dma_fence_put(pending[count]);
 	kfree(pending);
