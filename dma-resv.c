@@ -418,7 +418,12 @@ static void resv_iter_step(struct dma_resv_iter *iter)
 
 		fence = resv_slot(iter->fences, iter->index++, iter->obj,
 				  &iter->fence_usage);
-		if (iter->fence_usage > iter->usage)
+		/*
+		 * Signalled is final, and the memory of a fence read from the
+		 * table stays valid under RCU: skip it without a reference.
+		 */
+		if (iter->fence_usage > iter->usage ||
+		    __dma_fence_test_signaled_flag(fence))
 			continue;
 		iter->fence = dma_fence_get_rcu(fence);
 		if (!iter->fence)
@@ -446,18 +451,24 @@ static bool resv_iter_current(struct dma_resv_iter *iter)
  * replaced since the last step. The result must come from the table that
  * is current when we leave, or it could be a fence already dropped from it.
  */
-static struct dma_fence *resv_iter_advance(struct dma_resv_iter *iter,
-					   bool from_start)
+static __always_inline struct dma_fence *
+resv_iter_advance(struct dma_resv_iter *iter, bool from_start)
 {
 	dma_buf_race_window("resv-iter-advance", iter);
 	rcu_read_lock();
+	if (from_start || !resv_iter_current(iter))
+		resv_iter_restart(iter);
 	for (;;) {
-		if (from_start || !resv_iter_current(iter))
-			resv_iter_restart(iter);
 		resv_iter_step(iter);
-		if (resv_iter_current(iter))
+		/*
+		 * The table was current when this RCU section started, or
+		 * was made so: if it has been replaced since, it is not freed
+		 * before we leave, so no new table can have its address and
+		 * the pointer alone tells.
+		 */
+		if (rcu_access_pointer(iter->obj->fences) == iter->fences)
 			break;
-		from_start = true;
+		resv_iter_restart(iter);
 	}
 	rcu_read_unlock();
 	return iter->fence;
@@ -591,34 +602,67 @@ EXPORT_SYMBOL(dma_resv_copy_fences);
 int dma_resv_get_fences(struct dma_resv *resv, enum dma_resv_usage usage,
 			unsigned int *num_fences, struct dma_fence ***fences)
 {
-	struct dma_fence **found = NULL, *fence;
-	unsigned int count = 0, room = 0;
-	struct dma_resv_iter iter;
+	struct dma_fence **found = NULL;
+	unsigned int count, room = 0;
 
-	dma_resv_iter_begin(&iter, resv, usage);
-	dma_resv_for_each_fence_unlocked(&iter, fence) {
-		if (dma_resv_iter_is_restarted(&iter)) {
-			while (count)
-				dma_fence_put(found[--count]);
-			/* A walk never yields more than its table's slots. */
-			if (iter.num_fences > room) {
-				kfree(found);
-				room = max(iter.num_fences, 2 * room);
-				found = dma_buf_fail_alloc() ? NULL :
-					kmalloc_array(room, sizeof(*found),
-						      GFP_KERNEL);
-				if (!found) {
-					dma_resv_iter_end(&iter);
-					*num_fences = 0;
-					*fences = NULL;
-					return -ENOMEM;
-				}
+	/*
+	 * Not through the unlocked iterator: one RCU section copies the
+	 * table, with a single reference per fence kept, instead of a get
+	 * and a put per step on top of ours. Sleeping to allocate happens
+	 * outside it, and the copy starts over if the table changed.
+	 */
+	for (;;) {
+		struct dma_resv_list *list;
+		unsigned int i, slots;
+
+		count = 0;
+		rcu_read_lock();
+		list = rcu_dereference(resv->fences);
+		/* acquire: pairs with the release in dma_resv_add_fence() */
+		slots = list ? smp_load_acquire(&list->num_fences) : 0;
+		if (slots > room) {
+			rcu_read_unlock();
+			kfree(found);
+			room = max(slots, 2 * room);
+			found = dma_buf_fail_alloc() ? NULL :
+				kmalloc_array(room, sizeof(*found), GFP_KERNEL);
+			if (!found) {
+				*num_fences = 0;
+				*fences = NULL;
+				return -ENOMEM;
 			}
+			continue;
 		}
-		found[count++] = dma_fence_get(fence);
-	}
-	dma_resv_iter_end(&iter);
+		for (i = 0; i < slots; i++) {
+			enum dma_resv_usage slot_usage;
+			struct dma_fence *fence = resv_slot(list, i, resv,
+							    &slot_usage);
 
+			if (slot_usage > usage ||
+			    __dma_fence_test_signaled_flag(fence))
+				continue;
+			fence = dma_fence_get_rcu(fence);
+			if (!fence)
+				break;	/* its slot was rewritten: start over */
+			if (dma_fence_is_signaled(fence))
+				dma_fence_put(fence);
+			else
+				found[count++] = fence;
+		}
+		/* As in resv_iter_advance(): the pointer alone tells. */
+		if (i == slots && rcu_access_pointer(resv->fences) == list) {
+			rcu_read_unlock();
+			break;
+		}
+		rcu_read_unlock();
+		while (count)
+			dma_fence_put(found[--count]);
+	}
+
+	if (!count) {
+		kfree(found);
+		found = NULL;
+	}
 	*num_fences = count;
 	*fences = found;
 	return 0;
