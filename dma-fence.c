@@ -349,11 +349,16 @@ static const char *dma_fence_timeline(struct dma_fence *fence)
 /*
  * Mark the fence signalled and run the callbacks queued so far.  The list
  * head shares storage with the timestamp, so the queue is moved to the
- * stack first.  Callbacks are popped one at a time, and unlinked before
- * they run, because a callback may free its own node.
+ * stack first.  The queue is private from then on (removing a callback
+ * needs the lock we hold), so it is walked without unlinking: each node
+ * is reinitialised, and the next one read, before its callback runs,
+ * since a callback may free its own node.  Inlined into the signal calls
+ * drivers make per job; the rarer paths share dma_fence_complete().
  */
-static int dma_fence_complete(struct dma_fence *fence, ktime_t when)
+static __always_inline int __dma_fence_complete(struct dma_fence *fence,
+						ktime_t when)
 {
+	struct dma_fence_cb *cb, *next;
 	LIST_HEAD(queued);
 
 	lockdep_assert_held(fence->lock);
@@ -368,15 +373,16 @@ static int dma_fence_complete(struct dma_fence *fence, ktime_t when)
 	set_bit(DMA_FENCE_FLAG_TIMESTAMP_BIT, &fence->flags);
 	trace_dma_fence_signaled(fence);
 
-	while (!list_empty(&queued)) {
-		struct dma_fence_cb *cb = list_first_entry(&queued,
-							   struct dma_fence_cb,
-							   node);
-
-		list_del_init(&cb->node);
+	list_for_each_entry_safe(cb, next, &queued, node) {
+		INIT_LIST_HEAD(&cb->node);
 		cb->func(fence, cb);
 	}
 	return 0;
+}
+
+static int dma_fence_complete(struct dma_fence *fence, ktime_t when)
+{
+	return __dma_fence_complete(fence, when);
 }
 
 /* Signal a fence that will never complete normally, with @error. */
@@ -442,7 +448,7 @@ EXPORT_SYMBOL(dma_fence_signal_timestamp);
  */
 int dma_fence_signal_locked(struct dma_fence *fence)
 {
-	return dma_fence_complete(fence, ktime_get());
+	return __dma_fence_complete(fence, ktime_get());
 }
 EXPORT_SYMBOL(dma_fence_signal_locked);
 
@@ -467,7 +473,7 @@ int dma_fence_signal(struct dma_fence *fence)
 
 	cookie = dma_fence_begin_signalling();
 	spin_lock_irqsave(fence->lock, irqflags);
-	err = dma_fence_complete(fence, ktime_get());
+	err = __dma_fence_complete(fence, ktime_get());
 	spin_unlock_irqrestore(fence->lock, irqflags);
 	dma_fence_end_signalling(cookie);
 
@@ -513,6 +519,13 @@ static bool dma_fence_arm(struct dma_fence *fence)
  * signalling needs; lockdep checks that, see "fence signalling
  * annotation".
  *
+ * Without &dma_fence_ops.wait, a fence found signalled returns at once,
+ * without the fence lock: as after dma_fence_is_signaled(), callbacks
+ * may still be running on the signalling CPU (a caller that frees what a
+ * callback uses must remove the callback first, as always), and
+ * signalling is not enabled on it any more.  Otherwise the default wait
+ * enables signalling itself, after the wait_start tracepoint.
+ *
  * Returns: the remaining jiffies (at least 1) once signalled, 0 if the
  * timeout expired, -ERESTARTSYS if interrupted, or -EINVAL for a negative
  * @timeout.  A timeout of 0 returns 1 if the fence has signalled.
@@ -530,16 +543,19 @@ signed long dma_fence_wait_timeout(struct dma_fence *fence, bool intr,
 	might_sleep();
 	__dma_fence_might_wait();
 
-	trace_dma_fence_wait_start(fence);
 	wait = fence->ops->wait;
 	if (wait) {
+		/* before wait_start, as 6.12 traces it */
 		dma_fence_enable_sw_signaling(fence);
+		trace_dma_fence_wait_start(fence);
 		left = wait(fence, intr, timeout);
 	} else if (__dma_fence_test_signaled_flag(fence)) {
 		/* What the default wait returns for it, without the lock. */
+		trace_dma_fence_wait_start(fence);
 		left = timeout ?: 1;
 	} else {
 		/* It enables signalling itself, under the lock it takes anyway. */
+		trace_dma_fence_wait_start(fence);
 		left = dma_fence_default_wait(fence, intr, timeout);
 	}
 	trace_dma_fence_wait_end(fence);
@@ -547,6 +563,18 @@ signed long dma_fence_wait_timeout(struct dma_fence *fence, bool intr,
 	return left;
 }
 EXPORT_SYMBOL(dma_fence_wait_timeout);
+
+/*
+ * The issuer bug dma_fence_release() reports, out of line so that the
+ * release of every fence does not pay for its registers.
+ */
+static noinline void dma_fence_release_waited_on(struct dma_fence *fence)
+{
+	WARN(1, "dma-fence %s:%s context %llu seqno %llu freed while callbacks wait, signalling -EDEADLK\n",
+	     dma_fence_driver(fence), dma_fence_timeline(fence),
+	     fence->context, fence->seqno);
+	dma_fence_abort(fence, -EDEADLK);
+}
 
 /**
  * dma_fence_release - free a fence whose last reference went away
@@ -565,13 +593,9 @@ void dma_fence_release(struct kref *kref)
 
 	trace_dma_fence_destroy(fence);
 
-	if (!__dma_fence_test_signaled_flag(fence) &&
-	    !list_empty(&fence->cb_list)) {
-		WARN(1, "dma-fence %s:%s context %llu seqno %llu freed while callbacks wait, signalling -EDEADLK\n",
-		     dma_fence_driver(fence), dma_fence_timeline(fence),
-		     fence->context, fence->seqno);
-		dma_fence_abort(fence, -EDEADLK);
-	}
+	if (unlikely(!__dma_fence_test_signaled_flag(fence) &&
+		     !list_empty(&fence->cb_list)))
+		dma_fence_release_waited_on(fence);
 
 	release = fence->ops->release ?: dma_fence_free;
 	release(fence);
@@ -597,6 +621,8 @@ EXPORT_SYMBOL(dma_fence_free);
  *
  * Calls &dma_fence_ops.enable_signaling unless that already happened.
  * Needed before polling a fence whose issuer only signals on request.
+ * A fence that has signalled is left alone: unlike 6.12, its
+ * %DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT is not set afterwards.
  */
 void dma_fence_enable_sw_signaling(struct dma_fence *fence)
 {
@@ -636,9 +662,8 @@ int dma_fence_add_callback(struct dma_fence *fence, struct dma_fence_cb *cb,
 	if (WARN_ON(!fence || !func))
 		return -EINVAL;
 
-	INIT_LIST_HEAD(&cb->node);
 	if (__dma_fence_test_signaled_flag(fence))
-		return -ENOENT;
+		goto signalled;
 
 	spin_lock_irqsave(fence->lock, irqflags);
 	if (dma_fence_arm(fence)) {
@@ -647,8 +672,12 @@ int dma_fence_add_callback(struct dma_fence *fence, struct dma_fence_cb *cb,
 		queued = true;
 	}
 	spin_unlock_irqrestore(fence->lock, irqflags);
-
-	return queued ? 0 : -ENOENT;
+	if (queued)
+		return 0;
+signalled:
+	/* Initialised all the same, so that removing it is harmless. */
+	INIT_LIST_HEAD(&cb->node);
+	return -ENOENT;
 }
 EXPORT_SYMBOL(dma_fence_add_callback);
 
@@ -944,17 +973,19 @@ void dma_fence_init(struct dma_fence *fence, const struct dma_fence_ops *ops,
 		    spinlock_t *lock, u64 context, u64 seqno)
 {
 	/*
-	 * Field by field: every member is named, and a compound literal
-	 * would zero the whole fence first (a rep stos on x86).
+	 * Every member is named, flags and error too: with one left to the
+	 * implicit zero, gcc clears the whole fence first (a rep stos).
 	 */
-	fence->lock = lock;
-	fence->ops = ops;
-	INIT_LIST_HEAD(&fence->cb_list);
-	fence->context = context;
-	fence->seqno = seqno;
-	fence->flags = 0;
-	kref_init(&fence->refcount);
-	fence->error = 0;
+	*fence = (struct dma_fence) {
+		.lock = lock,
+		.ops = ops,
+		.cb_list = LIST_HEAD_INIT(fence->cb_list),
+		.context = context,
+		.seqno = seqno,
+		.flags = 0,
+		.refcount = KREF_INIT(1),
+		.error = 0,
+	};
 
 	if (WARN(!lock || !ops || !ops->get_driver_name ||
 		 !ops->get_timeline_name,
