@@ -46,7 +46,9 @@ static inline bool dma_buf_fail_alloc(void)
  * the call compiles to nothing, so production kernels carry no hook.
  *
  * Locking: the hook runs in the context of the path that opened the
- * window, often under a fence lock with interrupts off: it must not sleep.
+ * window, often under a fence lock with interrupts off: it must not sleep,
+ * except at the sites outside any lock and RCU section, where the caller
+ * could sleep too ("resv-iter-advance", "resv-get-fences").
  * Cases install and clear it from the KUnit thread; the sites only read it.
  */
 #if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)

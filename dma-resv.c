@@ -615,6 +615,7 @@ int dma_resv_get_fences(struct dma_resv *resv, enum dma_resv_usage usage,
 		struct dma_resv_list *list;
 		unsigned int i, slots;
 
+		dma_buf_race_window("resv-get-fences", resv);
 		count = 0;
 		rcu_read_lock();
 		list = rcu_dereference(resv->fences);

@@ -1503,6 +1503,107 @@ static void drt_aba_unhook(void *unused)
 }
 #endif
 
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+/* Fences another task adds while dma_resv_get_fences() allocates. */
+struct drt_grow {
+	struct dma_resv *obj;
+	struct dma_fence *extra[8];
+	unsigned int calls;
+};
+
+static struct drt_grow *drt_grow_now;
+
+/*
+ * Runs before each pass of dma_resv_get_fences(), outside RCU: on the
+ * second, after the first pass sized and allocated the array, add more
+ * fences than it has room for, so that the table is replaced too.
+ */
+static void drt_grow_hook(const char *site, void *object)
+{
+	struct drt_grow *g = READ_ONCE(drt_grow_now);
+	unsigned int i;
+
+	if (!g || object != g->obj || strcmp(site, "resv-get-fences") ||
+	    ++g->calls != 2)
+		return;
+	dma_resv_lock(g->obj, NULL);
+	if (!dma_resv_reserve_fences(g->obj, ARRAY_SIZE(g->extra)))
+		for (i = 0; i < ARRAY_SIZE(g->extra); i++)
+			dma_resv_add_fence(g->obj, g->extra[i],
+					   DMA_RESV_USAGE_READ);
+	dma_resv_unlock(g->obj);
+}
+
+static unsigned int drt_count_in(struct dma_fence **got, unsigned int n,
+				 struct dma_fence *fence)
+{
+	unsigned int found = 0;
+
+	while (n--)
+		found += got[n] == fence;
+	return found;
+}
+
+static void drt_grow_unhook(void *unused)
+{
+	WRITE_ONCE(dma_buf_race_hook, NULL);
+	WRITE_ONCE(drt_grow_now, NULL);
+}
+#endif
+
+/*
+ * dma_resv_get_fences() sizes its array, allocates it outside RCU, and
+ * copies: fences added in between must make it allocate again and copy
+ * the new table, with exactly one reference per fence returned and none
+ * left behind by the pass it abandoned.
+ */
+static void resv_get_fences_starts_over_when_fences_are_added_meanwhile(struct kunit *test)
+{
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+	struct mock_book *book = mock_book_get(test);
+	struct dma_fence *a = drt_new(book), *b = drt_new(book);
+	struct dma_resv *obj = drt_resv(test);
+	struct drt_grow g = { .obj = obj };
+	struct dma_fence **got = NULL;
+	unsigned int count = 0, i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(g.extra); i++)
+		g.extra[i] = drt_new(book);
+	drt_add(test, obj, a, DMA_RESV_USAGE_WRITE);
+	drt_add(test, obj, b, DMA_RESV_USAGE_READ);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, drt_grow_unhook,
+							NULL), 0);
+	WRITE_ONCE(drt_grow_now, &g);
+	WRITE_ONCE(dma_buf_race_hook, drt_grow_hook);
+	err = dma_resv_get_fences(obj, DMA_RESV_USAGE_BOOKKEEP, &count, &got);
+	drt_grow_unhook(NULL);
+
+	KUNIT_ASSERT_EQ(test, err, 0);
+	/* sized for 2, found 10 on the second pass, copied on the third */
+	KUNIT_EXPECT_EQ(test, g.calls, 3);
+	KUNIT_ASSERT_EQ(test, count, 2 + ARRAY_SIZE(g.extra));
+	KUNIT_EXPECT_EQ(test, drt_count_in(got, count, a), 1);
+	KUNIT_EXPECT_EQ(test, drt_count_in(got, count, b), 1);
+	for (i = 0; i < ARRAY_SIZE(g.extra); i++) {
+		KUNIT_EXPECT_EQ(test, drt_count_in(got, count, g.extra[i]), 1);
+		/* ours, the object's and the array's */
+		KUNIT_EXPECT_EQ(test, drt_refs(g.extra[i]), 3);
+	}
+	KUNIT_EXPECT_EQ(test, drt_refs(a), 3);
+	drt_put_all(got, count);
+	kfree(got);
+	KUNIT_EXPECT_EQ(test, drt_refs(a), 2);
+
+	drt_put_all(g.extra, ARRAY_SIZE(g.extra));
+	dma_fence_put(b);
+	dma_fence_put(a);
+#else
+	kunit_skip(test, "needs the suite built in (race windows)");
+#endif
+}
+
 #define DRT_ABA_TRIES	64
 
 /*
@@ -2523,6 +2624,7 @@ static struct kunit_case dma_resv_test_cases[] = {
 	KUNIT_CASE(resv_unlocked_iteration_keeps_the_current_fence_alive),
 	KUNIT_CASE_PARAM(resv_get_fences_returns_pending_fences_up_to_usage,
 			 drt_usage_gen_params),
+	KUNIT_CASE(resv_get_fences_starts_over_when_fences_are_added_meanwhile),
 	KUNIT_CASE_PARAM(resv_get_singleton_gives_null_one_fence_or_an_array,
 			 drt_usage_gen_params),
 	KUNIT_CASE(resv_copy_fences_copies_pending_fences_with_usage),
