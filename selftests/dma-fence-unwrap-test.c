@@ -876,6 +876,67 @@ static void unwrap_merge_fails_cleanly_at_every_allocation(struct kunit *test)
 #endif
 }
 
+/* More pending fences than the merge sorts without allocating. */
+#define DFU_MANY		20
+
+/*
+ * A merge of more fences than fit the sort's on-stack scratch, in falling
+ * context order, needs a scratch allocation for the sort besides its list
+ * and its array: each of the three may fail, and each failure must leave
+ * every reference as it was. The success is an array in context order,
+ * as 6.12's merge sorts it.
+ */
+static void unwrap_merge_sorts_many_fences_and_fails_cleanly(struct kunit *test)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	struct mock_book *book = mock_book_get(test);
+	u64 context = dma_fence_context_alloc(DFU_MANY);
+	struct dma_fence *every[DFU_MANY + 1], *input, *result;
+	struct dma_fence_unwrap cursors[1];
+	unsigned int refs[DFU_MANY + 1];
+	unsigned int i, k, failures = 0;
+	int left;
+
+	for (i = 0; i < DFU_MANY; i++)
+		every[i] = mock_fence(book, context + DFU_MANY - 1 - i, 1);
+	input = dfu_array(test, every, DFU_MANY);
+	every[DFU_MANY] = input;
+
+	for (k = 1; k <= 8; k++) {
+		dfu_snapshot(every, DFU_MANY + 1, refs);
+		current->fail_nth = k;
+		result = __dma_fence_unwrap_merge(1, &input, cursors);
+		left = current->fail_nth;
+		current->fail_nth = 0;
+
+		if (left) {
+			struct dma_fence_array *array;
+
+			dfu_expect_array_of(test, result, every, DFU_MANY);
+			array = to_dma_fence_array(result);
+			for (i = 1; array && i < array->num_fences; i++)
+				KUNIT_EXPECT_LT_MSG(test,
+						    array->fences[i - 1]->context,
+						    array->fences[i]->context,
+						    "not in context order at %u", i);
+			dma_fence_put(result);
+			break;
+		}
+		failures++;
+		KUNIT_EXPECT_NULL_MSG(test, result, "failure point %u", k);
+		dma_fence_put(result);
+		KUNIT_EXPECT_EQ_MSG(test, dfu_refs_changed(every, DFU_MANY + 1, refs),
+				    0, "failure point %u leaked references", k);
+	}
+	/* the list, the sort's scratch, the array */
+	KUNIT_EXPECT_EQ(test, failures, 3);
+
+	dfu_put_all(every, DFU_MANY + 1);
+#else
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+#endif
+}
+
 static struct kunit_case dma_fence_unwrap_test_cases[] = {
 	KUNIT_CASE(unwrap_of_a_plain_fence_yields_it_once),
 	KUNIT_CASE(unwrap_of_null_yields_nothing),
@@ -884,6 +945,7 @@ static struct kunit_case dma_fence_unwrap_test_cases[] = {
 	KUNIT_CASE(unwrap_of_a_chain_of_arrays_flattens_every_level),
 	KUNIT_CASE(unwrap_merge_of_one_pending_fence_returns_it),
 	KUNIT_CASE(unwrap_merge_of_signalled_fences_returns_a_private_stub),
+	KUNIT_CASE(unwrap_merge_sorts_many_fences_and_fails_cleanly),
 	KUNIT_CASE(unwrap_merge_drops_signalled_fences),
 	KUNIT_CASE(unwrap_merge_keeps_the_latest_fence_of_each_context),
 	KUNIT_CASE(unwrap_merge_compares_32bit_seqnos_with_wraparound),
