@@ -410,7 +410,7 @@ def check_bench(args, res, results, section="bench-check"):
         seen = 0
         for line in out:
             f = line.split("|")
-            if len(f) < 7 or f[0] != "dmabuf-bench" or f[1] not in ("case", "series"):
+            if len(f) < 7 or f[0] != "dmabuf-bench" or f[1] not in ("case", "series", "ref"):
                 continue
             seen += 1
             name = "%s: %s" % (what, f[2]) + (" n=%s" % f[3] if f[1] == "series" else "")

@@ -27,6 +27,7 @@
  *
  *	dmabuf-bench|case|<name>|<n>|<loops>|<ns>|ok
  *	dmabuf-bench|series|<series>|<n>|<loops>|<ns>|ok
+ *	dmabuf-bench|ref|<name>|<n>|<loops>|<ns>|ok	(not dma-buf code)
  *	dmabuf-bench|na|<name>||||<why>
  *	dmabuf-bench|case|<name>|<n>|<loops>||FAIL <why>
  *
@@ -655,6 +656,26 @@ static void b_resv_submit(struct bench_run *r)
 	kvfree(pool);
 }
 
+/*
+ * Reference: dma_resv_lock() + dma_resv_unlock() alone, the ww_mutex
+ * fast paths (kernel/locking, not ours) every submit pays; what a submit
+ * costs beyond this is reserve + add.
+ */
+static void b_resv_lock_unlock(struct bench_run *r)
+{
+	struct dma_resv obj;
+	unsigned int i;
+
+	dma_resv_init(&obj);
+	bench_start(r);
+	for (i = 0; i < r->loops; i++) {
+		dma_resv_lock(&obj, NULL);
+		dma_resv_unlock(&obj);
+	}
+	bench_stop(r);
+	dma_resv_fini(&obj);
+}
+
 enum resv_op {
 	RESV_ITER_UNLOCKED,
 	RESV_GET_FENCES,
@@ -806,6 +827,11 @@ static const struct bench_case series[] = {
 	{ "resv copy_fences", b_resv_walk, 0, 1 << 16, RESV_COPY_FENCES },
 };
 
+/* reference rows: code on the measured paths that is not dma-buf's */
+static const struct bench_case refs[] = {
+	{ "resv lock+unlock (ww_mutex)", b_resv_lock_unlock, 0, 32768 },
+};
+
 /* what is not ours yet; the issues that rewrite these fill the slots */
 static const char *const not_yet[] = {
 	"dma-buf export+release",
@@ -855,6 +881,8 @@ static int __init dmabuf_bench_init(void)
 	pr_info("dmabuf-bench|begin|quick=%d\n", quick);
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		run_one("case", &cases[i], cases[i].n, cases[i].loops);
+	for (i = 0; i < ARRAY_SIZE(refs); i++)
+		run_one("ref", &refs[i], refs[i].n, refs[i].loops);
 	for (i = 0; i < ARRAY_SIZE(series); i++)
 		for (n = 1; n <= 4096; n *= 4)
 			run_one("series", &series[i], n,

@@ -96,7 +96,7 @@ def main():
     p_runs, p_na, p_clock, p_order, p_fail = parse(args.pristine)
     o_runs, o_na, o_clock, o_order, o_fail = parse(args.ours)
     order = list(dict.fromkeys(p_order + o_order))
-    lines, tsv, ratios, series = [], [], [], {}
+    lines, tsv, ratios, series, refs = [], [], [], {}, []
     nruns = max(len(args.pristine), len(args.ours))
     w = max([len(k[1]) + (len(k[2]) + 3 if k[0] == "series" else 0) for k in order] + [20])
     head = "%-*s | %10s | %10s | %9s" % (w, "case (time per op)", "6.12", "ours", "ours/6.12")
@@ -111,6 +111,10 @@ def main():
             continue
         ratio = o / p if p and o is not None else None
         label = name + (" [wall]" if key in p_clock or key in o_clock else "")
+        if kind == "ref":
+            refs.append("%-*s | %10s | %10s | %9s  (reference, not in the mean)" % (
+                w, label, fmt_ns(p), fmt_ns(o), "%.3f" % ratio if ratio else "n/a"))
+            continue
         if ratio is None:
             why = o_na.get(key) or p_na.get(key) or "no figure"
             row = "%-*s | %10s | %10s | %9s  (%s)" % (w, label, fmt_ns(p), fmt_ns(o), "n/a", why)
@@ -130,6 +134,7 @@ def main():
         lines.append(row)
         tsv.append("%s\t%s\t%s\t%s" % (name, p if p is not None else "", o if o is not None else "",
                                          ratio if ratio is not None else ""))
+    lines += refs
     if ratios:
         gm = math.exp(sum(math.log(r) for _, r in ratios) / len(ratios))
         lines += ["-" * len(head), "%-*s | %10s | %10s | %9.3f" % (w, "geometric mean (%d cases)" % len(ratios),
