@@ -408,28 +408,35 @@ static void resv_iter_restart(struct dma_resv_iter *iter)
  */
 static void resv_iter_step(struct dma_resv_iter *iter)
 {
+	struct dma_resv_list *list = iter->fences;
+	enum dma_resv_usage usage;
 	struct dma_fence *fence;
 
-	for (;;) {
-		dma_fence_put(iter->fence);
-		iter->fence = NULL;
-		if (iter->index >= iter->num_fences)
-			return;
-
-		fence = resv_slot(iter->fences, iter->index++, iter->obj,
-				  &iter->fence_usage);
+	dma_fence_put(iter->fence);
+	iter->fence = NULL;
+	while (iter->index < iter->num_fences) {
+		fence = resv_slot(list, iter->index++, NULL, &usage);
 		/*
 		 * Signalled is final, and the memory of a fence read from the
 		 * table stays valid under RCU: skip it without a reference.
 		 */
-		if (iter->fence_usage > iter->usage ||
-		    __dma_fence_test_signaled_flag(fence))
+		if (usage > iter->usage || __dma_fence_test_signaled_flag(fence))
 			continue;
-		iter->fence = dma_fence_get_rcu(fence);
-		if (!iter->fence)
+		fence = dma_fence_get_rcu(fence);
+		if (!fence) {
 			resv_iter_restart(iter);
-		else if (!dma_fence_is_signaled(iter->fence))
-			return;
+			list = iter->fences;
+			continue;
+		}
+		/* The flag was clear just now: only ask the issuer. */
+		if (fence->ops->signaled && fence->ops->signaled(fence)) {
+			dma_fence_signal(fence);
+			dma_fence_put(fence);
+			continue;
+		}
+		iter->fence = fence;
+		iter->fence_usage = usage;
+		return;
 	}
 }
 
