@@ -88,6 +88,26 @@ static void chain_skip_prev(struct dma_fence_chain *chain,
 	dma_fence_put(prev);
 }
 
+/*
+ * The next older node after @link still pending, referenced, unlinking
+ * done ones on the way (what dma_fence_chain_walk() returns). For a caller
+ * inside an RCU read-side section, so that a long walk enters it once
+ * rather than once per node; everything here is allowed there (puts,
+ * &dma_fence_ops.signaled).
+ */
+static __always_inline struct dma_fence *
+chain_next_rcu(struct dma_fence_chain *link)
+{
+	struct dma_fence *prev;
+
+	for (;;) {
+		prev = dma_fence_get_rcu_safe(&link->prev);
+		if (!prev || !chain_node_fence_done(prev))
+			return prev;
+		chain_skip_prev(link, prev);
+	}
+}
+
 /**
  * dma_fence_chain_walk - step to the next older node of a chain
  * @fence: the current node; its reference is consumed
@@ -140,13 +160,26 @@ int dma_fence_chain_find_seqno(struct dma_fence **pfence, uint64_t seqno)
 	if (!head || seqno > head->base.seqno)
 		return -EINVAL;
 
-	dma_fence_chain_for_each(node, &head->base) {
+	/*
+	 * dma_fence_chain_for_each() from the head, in one RCU section: the
+	 * walk can be thousands of nodes long.
+	 */
+	node = dma_fence_get(&head->base);
+	rcu_read_lock();
+	for (;;) {
 		struct dma_fence_chain *link = to_dma_fence_chain(node);
+		struct dma_fence *prev;
 
 		if (!link || node->context != head->base.context ||
 		    link->prev_seqno < seqno)
 			break;
+		prev = chain_next_rcu(link);
+		dma_fence_put(node);
+		node = prev;
+		if (!node)
+			break;
 	}
+	rcu_read_unlock();
 	/* The caller's reference to the head is the one *pfence gave up. */
 	dma_fence_put(*pfence);
 	*pfence = node;
