@@ -485,7 +485,7 @@ EXPORT_SYMBOL(dma_fence_signal);
  * Ask the issuer, once, to report completion.  Returns false if the fence
  * is (now) signalled, true if callbacks may be queued.
  */
-static bool dma_fence_arm(struct dma_fence *fence)
+static __always_inline bool dma_fence_arm(struct dma_fence *fence)
 {
 	bool first;
 
