@@ -570,26 +570,57 @@ EXPORT_SYMBOL_GPL(dma_resv_iter_next);
 int dma_resv_copy_fences(struct dma_resv *dst, struct dma_resv *src)
 {
 	struct dma_resv_list *copy = NULL;
-	struct dma_resv_iter iter;
-	struct dma_fence *fence;
 
 	dma_resv_assert_held(dst);
 
-	dma_resv_iter_begin(&iter, src, DMA_RESV_USAGE_BOOKKEEP);
-	dma_resv_for_each_fence_unlocked(&iter, fence) {
-		if (dma_resv_iter_is_restarted(&iter)) {
-			resv_list_free(copy);
-			copy = resv_list_alloc(iter.num_fences, GFP_KERNEL);
-			if (!copy) {
-				dma_resv_iter_end(&iter);
-				return -ENOMEM;
-			}
-		}
-		resv_slot_set(copy, copy->num_fences++, dma_fence_get(fence),
-			      dma_resv_iter_usage(&iter));
-	}
-	dma_resv_iter_end(&iter);
+	/* As dma_resv_get_fences() copies: one RCU section per pass. */
+	for (;;) {
+		struct dma_resv_list *list;
+		unsigned int i, slots;
 
+		rcu_read_lock();
+		list = rcu_dereference(src->fences);
+		/* acquire: pairs with the release in dma_resv_add_fence() */
+		slots = list ? smp_load_acquire(&list->num_fences) : 0;
+		if (slots > (copy ? copy->capacity : 0)) {
+			rcu_read_unlock();
+			resv_list_free(copy);	/* empty: nothing to put */
+			copy = resv_list_alloc(slots, GFP_KERNEL);
+			if (!copy)
+				return -ENOMEM;
+			continue;
+		}
+		for (i = 0; i < slots; i++) {
+			enum dma_resv_usage usage;
+			struct dma_fence *fence = resv_slot(list, i, NULL, &usage);
+
+			if (__dma_fence_test_signaled_flag(fence))
+				continue;
+			fence = dma_fence_get_rcu(fence);
+			if (!fence)
+				break;	/* its slot was rewritten: start over */
+			if (dma_fence_is_signaled(fence))
+				dma_fence_put(fence);
+			else
+				resv_slot_set(copy, copy->num_fences++, fence,
+					      usage);
+		}
+		/* As in resv_iter_advance(): the pointer alone tells. */
+		if (i == slots && rcu_access_pointer(src->fences) == list) {
+			rcu_read_unlock();
+			break;
+		}
+		rcu_read_unlock();
+		while (copy->num_fences)
+			dma_fence_put(resv_slot(copy, --copy->num_fences, NULL,
+						NULL));
+	}
+
+	/* Nothing pending: @dst ends up without a table, as in 6.12. */
+	if (copy && !copy->num_fences) {
+		resv_list_free(copy);
+		copy = NULL;
+	}
 	resv_list_free(rcu_replace_pointer(dst->fences, copy,
 					   dma_resv_held(dst)));
 	return 0;
