@@ -48,7 +48,8 @@ static inline bool dma_buf_fail_alloc(void)
  * Locking: the hook runs in the context of the path that opened the
  * window, often under a fence lock with interrupts off: it must not sleep,
  * except at the sites outside any lock and RCU section, where the caller
- * could sleep too ("resv-iter-advance", "resv-get-fences").
+ * could sleep too ("resv-iter-advance", "resv-get-fences"; not
+ * "resv-copy-fences", which is inside RCU).
  * Cases install and clear it from the KUnit thread; the sites only read it.
  */
 #if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)

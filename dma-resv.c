@@ -415,7 +415,7 @@ static void resv_iter_step(struct dma_resv_iter *iter)
 	dma_fence_put(iter->fence);
 	iter->fence = NULL;
 	while (iter->index < iter->num_fences) {
-		fence = resv_slot(list, iter->index++, NULL, &usage);
+		fence = resv_slot(list, iter->index++, iter->obj, &usage);
 		/*
 		 * Signalled is final, and the memory of a fence read from the
 		 * table stays valid under RCU: skip it without a reference.
@@ -580,6 +580,7 @@ int dma_resv_copy_fences(struct dma_resv *dst, struct dma_resv *src)
 
 		rcu_read_lock();
 		list = rcu_dereference(src->fences);
+		dma_buf_race_window("resv-copy-fences", src);
 		/* acquire: pairs with the release in dma_resv_add_fence() */
 		slots = list ? smp_load_acquire(&list->num_fences) : 0;
 		if (slots > (copy ? copy->capacity : 0)) {
@@ -592,7 +593,7 @@ int dma_resv_copy_fences(struct dma_resv *dst, struct dma_resv *src)
 		}
 		for (i = 0; i < slots; i++) {
 			enum dma_resv_usage usage;
-			struct dma_fence *fence = resv_slot(list, i, NULL, &usage);
+			struct dma_fence *fence = resv_slot(list, i, src, &usage);
 
 			if (__dma_fence_test_signaled_flag(fence))
 				continue;
@@ -611,7 +612,8 @@ int dma_resv_copy_fences(struct dma_resv *dst, struct dma_resv *src)
 			break;
 		}
 		rcu_read_unlock();
-		while (copy->num_fences)
+		/* (no copy yet if the table that changed was empty) */
+		while (copy && copy->num_fences)
 			dma_fence_put(resv_slot(copy, --copy->num_fences, NULL,
 						NULL));
 	}

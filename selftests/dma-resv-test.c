@@ -1604,6 +1604,87 @@ static void resv_get_fences_starts_over_when_fences_are_added_meanwhile(struct k
 #endif
 }
 
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+/* The object whose empty table is dropped inside dma_resv_copy_fences(). */
+struct drt_drop {
+	struct dma_resv *src, *empty;
+	bool armed;
+};
+
+static struct drt_drop *drt_drop_now;
+
+/*
+ * Runs inside the copy's RCU section, right after it read @src's table:
+ * replace that (empty) table by none, which the copy must notice. Copying
+ * from an object without a table allocates nothing, so nothing sleeps.
+ * The caller holds @src's lock.
+ */
+static void drt_drop_hook(const char *site, void *object)
+{
+	struct drt_drop *d = READ_ONCE(drt_drop_now);
+
+	if (!d || !d->armed || object != d->src ||
+	    strcmp(site, "resv-copy-fences"))
+		return;
+	d->armed = false;
+	dma_resv_copy_fences(d->src, d->empty);
+}
+
+static void drt_drop_unhook(void *unused)
+{
+	WRITE_ONCE(dma_buf_race_hook, NULL);
+	WRITE_ONCE(drt_drop_now, NULL);
+}
+#endif
+
+/*
+ * From the review: a copy whose source table is empty allocates nothing;
+ * if the source's table is replaced during that pass, the copy starts
+ * over with no list of its own to empty. It must not touch one (it did:
+ * NULL dereference), and ends with the destination empty.
+ */
+static void resv_copy_fences_from_an_empty_table_that_goes_away(struct kunit *test)
+{
+#if IS_BUILTIN(CONFIG_DMABUF_KUNIT_TEST)
+	struct mock_book *book = mock_book_get(test);
+	struct dma_resv *dst = drt_resv(test), *src = drt_resv(test);
+	struct drt_drop d = { .src = src, .empty = drt_resv(test) };
+	struct dma_fence *old = drt_new(book);
+	struct ww_acquire_ctx ctx;
+	int err;
+
+	drt_add(test, dst, old, DMA_RESV_USAGE_WRITE);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, drt_drop_unhook,
+							NULL), 0);
+
+	ww_acquire_init(&ctx, &reservation_ww_class);
+	KUNIT_ASSERT_EQ(test, dma_resv_lock(dst, &ctx), 0);
+	KUNIT_ASSERT_EQ(test, dma_resv_lock(src, &ctx), 0);
+	/* a table, but no fence in it */
+	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(src, 1), 0);
+	KUNIT_ASSERT_NOT_NULL(test, rcu_access_pointer(src->fences));
+
+	d.armed = true;
+	WRITE_ONCE(drt_drop_now, &d);
+	WRITE_ONCE(dma_buf_race_hook, drt_drop_hook);
+	err = dma_resv_copy_fences(dst, src);
+	drt_drop_unhook(NULL);
+
+	KUNIT_EXPECT_FALSE_MSG(test, d.armed, "the window was never reached");
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(src->fences));
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(dst->fences));
+	dma_resv_unlock(src);
+	dma_resv_unlock(dst);
+	ww_acquire_fini(&ctx);
+	/* the copy dropped dst's reference to its old fence */
+	KUNIT_EXPECT_EQ(test, drt_refs(old), 1);
+	dma_fence_put(old);
+#else
+	kunit_skip(test, "needs the suite built in (race windows)");
+#endif
+}
+
 #define DRT_ABA_TRIES	64
 
 /*
@@ -2628,6 +2709,7 @@ static struct kunit_case dma_resv_test_cases[] = {
 	KUNIT_CASE_PARAM(resv_get_singleton_gives_null_one_fence_or_an_array,
 			 drt_usage_gen_params),
 	KUNIT_CASE(resv_copy_fences_copies_pending_fences_with_usage),
+	KUNIT_CASE(resv_copy_fences_from_an_empty_table_that_goes_away),
 	KUNIT_CASE(resv_test_signaled_and_zero_wait_follow_the_usage),
 	KUNIT_CASE_PARAM(resv_wait_sleeps_until_the_fences_up_to_usage_signal,
 			 drt_usage_gen_params),
