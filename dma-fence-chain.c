@@ -165,6 +165,8 @@ int dma_fence_chain_find_seqno(struct dma_fence **pfence, uint64_t seqno)
 	 * walk can be thousands of nodes long.
 	 */
 	node = dma_fence_get(&head->base);
+	if (head->prev_seqno < seqno)
+		goto found;	/* the head covers it: no walk, no RCU */
 	rcu_read_lock();
 	for (;;) {
 		struct dma_fence_chain *link = to_dma_fence_chain(node);
@@ -180,6 +182,7 @@ int dma_fence_chain_find_seqno(struct dma_fence **pfence, uint64_t seqno)
 			break;
 	}
 	rcu_read_unlock();
+found:
 	/* The caller's reference to the head is the one *pfence gave up. */
 	dma_fence_put(*pfence);
 	*pfence = node;
