@@ -406,7 +406,7 @@ static void resv_iter_restart(struct dma_resv_iter *iter)
  * the classes asked for, NULL at the end of the table. A fence freed under
  * us means its slot was rewritten: the walk starts over. Under RCU.
  */
-static void resv_iter_step(struct dma_resv_iter *iter)
+static __always_inline void resv_iter_step(struct dma_resv_iter *iter)
 {
 	struct dma_resv_list *list = iter->fences;
 	enum dma_resv_usage usage;
