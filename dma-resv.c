@@ -5,6 +5,7 @@
 
 #include <linux/dma-fence-array.h>
 #include <linux/dma-resv.h>
+#include <linux/err.h>
 #include <linux/export.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -388,6 +389,34 @@ void dma_resv_replace_fences(struct dma_resv *resv, uint64_t context,
 }
 EXPORT_SYMBOL(dma_resv_replace_fences);
 
+/*
+ * For the unlocked copies of a table (dma_resv_get_fences(),
+ * dma_resv_copy_fences()): a reference to the fence in slot @i of @list,
+ * @resv's table read under RCU, if it is pending and of a class up to
+ * @usage; NULL to skip the slot; ERR_PTR(-EAGAIN) if the fence was freed
+ * under us (its slot was rewritten: the copy must start over). Under RCU;
+ * inlined, as it is the body of both copy loops.
+ */
+static __always_inline struct dma_fence *
+resv_slot_get_pending(struct dma_resv_list *list, unsigned int i,
+		      struct dma_resv *resv, enum dma_resv_usage usage,
+		      enum dma_resv_usage *slot_usage)
+{
+	struct dma_fence *fence = resv_slot(list, i, resv, slot_usage);
+
+	/* Signalled is final, and the fence's memory is valid under RCU. */
+	if (*slot_usage > usage || __dma_fence_test_signaled_flag(fence))
+		return NULL;
+	fence = dma_fence_get_rcu(fence);
+	if (!fence)
+		return ERR_PTR(-EAGAIN);
+	if (dma_fence_is_signaled(fence)) {
+		dma_fence_put(fence);
+		return NULL;
+	}
+	return fence;
+}
+
 /* Start the unlocked walk (again) on the current table. Under RCU. */
 static void resv_iter_restart(struct dma_resv_iter *iter)
 {
@@ -593,16 +622,14 @@ int dma_resv_copy_fences(struct dma_resv *dst, struct dma_resv *src)
 		}
 		for (i = 0; i < slots; i++) {
 			enum dma_resv_usage usage;
-			struct dma_fence *fence = resv_slot(list, i, src, &usage);
+			struct dma_fence *fence;
 
-			if (__dma_fence_test_signaled_flag(fence))
-				continue;
-			fence = dma_fence_get_rcu(fence);
-			if (!fence)
-				break;	/* its slot was rewritten: start over */
-			if (dma_fence_is_signaled(fence))
-				dma_fence_put(fence);
-			else
+			fence = resv_slot_get_pending(list, i, src,
+						      DMA_RESV_USAGE_BOOKKEEP,
+						      &usage);
+			if (IS_ERR(fence))
+				break;
+			if (fence)
 				resv_slot_set(copy, copy->num_fences++, fence,
 					      usage);
 		}
@@ -676,18 +703,13 @@ int dma_resv_get_fences(struct dma_resv *resv, enum dma_resv_usage usage,
 		}
 		for (i = 0; i < slots; i++) {
 			enum dma_resv_usage slot_usage;
-			struct dma_fence *fence = resv_slot(list, i, resv,
-							    &slot_usage);
+			struct dma_fence *fence;
 
-			if (slot_usage > usage ||
-			    __dma_fence_test_signaled_flag(fence))
-				continue;
-			fence = dma_fence_get_rcu(fence);
-			if (!fence)
-				break;	/* its slot was rewritten: start over */
-			if (dma_fence_is_signaled(fence))
-				dma_fence_put(fence);
-			else
+			fence = resv_slot_get_pending(list, i, resv, usage,
+						      &slot_usage);
+			if (IS_ERR(fence))
+				break;
+			if (fence)
 				found[count++] = fence;
 		}
 		/* As in resv_iter_advance(): the pointer alone tells. */
