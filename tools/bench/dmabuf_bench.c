@@ -298,15 +298,43 @@ static void b_fence_wait_timeout0(struct bench_run *r)
 
 /* ------------------------------------------------------- containers --- */
 
+/*
+ * An array of seqno @seqno on context @actx over pool[0..n), initialised
+ * here on n contexts from @ctx with seqno @seqno, or NULL.
+ */
+static struct dma_fence *array_of(struct bench_run *r, struct dma_fence *pool,
+				  unsigned int n, u64 ctx, u64 seqno, u64 actx)
+{
+	struct dma_fence_array *array;
+	struct dma_fence **fences;
+	unsigned int j;
+
+	fences = kmalloc_array(n, sizeof(*fences), GFP_KERNEL);
+	if (!fences) {
+		bench_fail(r, "out of memory");
+		return NULL;
+	}
+	pool_init(pool, n, ctx, false, seqno);
+	for (j = 0; j < n; j++)
+		fences[j] = &pool[j];
+	array = dma_fence_array_create(n, fences, actx, seqno, false);
+	if (!array) {
+		bench_fail(r, "dma_fence_array_create failed");
+		for (j = 0; j < n; j++)
+			dma_fence_put(&pool[j]);
+		kfree(fences);
+		return NULL;
+	}
+	return &array->base;
+}
+
 /* an array of r->n fences: create, arm, signal every component, put */
 static void b_array_create_signal(struct bench_run *r)
 {
 	int base = atomic_read(&bench_released);
 	u64 ctx = dma_fence_context_alloc(r->n);
 	u64 actx = dma_fence_context_alloc(1);
-	struct dma_fence_array *array;
-	struct dma_fence **fences;
-	struct dma_fence *pool;
+	struct dma_fence *pool, *array;
 	unsigned int i, j;
 
 	pool = pool_alloc(r, r->n);
@@ -316,28 +344,15 @@ static void b_array_create_signal(struct bench_run *r)
 	for (i = 0; i < r->loops && !r->fail; i++) {
 		/* the components are reused: the last array must be gone */
 		expect_released_spin(r, base, i * r->n);
-		fences = kmalloc_array(r->n, sizeof(*fences), GFP_KERNEL);
-		if (!fences) {
-			bench_fail(r, "out of memory");
+		array = array_of(r, pool, r->n, ctx, i + 1, actx);
+		if (!array)
 			break;
-		}
-		pool_init(pool, r->n, ctx, false, i + 1);
-		for (j = 0; j < r->n; j++)
-			fences[j] = &pool[j];
-		array = dma_fence_array_create(r->n, fences, actx, i + 1, false);
-		if (!array) {
-			bench_fail(r, "dma_fence_array_create failed");
-			for (j = 0; j < r->n; j++)
-				dma_fence_put(&pool[j]);
-			kfree(fences);
-			break;
-		}
-		dma_fence_enable_sw_signaling(&array->base);
+		dma_fence_enable_sw_signaling(array);
 		for (j = 0; j < r->n; j++)
 			dma_fence_signal(&pool[j]);
-		if (!dma_fence_is_signaled(&array->base))
+		if (!dma_fence_is_signaled(array))
 			bench_fail(r, "array not signalled by its components");
-		dma_fence_put(&array->base);
+		dma_fence_put(array);
 	}
 	bench_stop(r);
 	expect_released(r, base, i * r->n);
@@ -442,33 +457,6 @@ static unsigned int count_unwrapped(struct dma_fence *head, u64 want_seqno)
 	return n;
 }
 
-/* an array over pool[0..n), n contexts from ctx, or NULL */
-static struct dma_fence *array_of(struct bench_run *r, struct dma_fence *pool,
-				  unsigned int n, u64 ctx, u64 seqno)
-{
-	struct dma_fence_array *array;
-	struct dma_fence **fences;
-	unsigned int j;
-
-	fences = kmalloc_array(n, sizeof(*fences), GFP_KERNEL);
-	if (!fences) {
-		bench_fail(r, "out of memory");
-		return NULL;
-	}
-	pool_init(pool, n, ctx, false, seqno);
-	for (j = 0; j < n; j++)
-		fences[j] = &pool[j];
-	array = dma_fence_array_create(n, fences, dma_fence_context_alloc(1),
-				       1, false);
-	if (!array) {
-		bench_fail(r, "dma_fence_array_create failed");
-		for (j = 0; j < n; j++)
-			dma_fence_put(&pool[j]);
-		kfree(fences);
-		return NULL;
-	}
-	return &array->base;
-}
 
 static void signal_all(struct dma_fence *pool, unsigned int n)
 {
@@ -489,10 +477,11 @@ static void b_unwrap_merge_2xn(struct bench_run *r)
 	pool = pool_alloc(r, 2 * r->n);
 	if (!pool)
 		return;
-	a = array_of(r, pool, r->n, ctx, 1);
+	a = array_of(r, pool, r->n, ctx, 1, dma_fence_context_alloc(1));
 	if (a) {
 		made = r->n;
-		b = array_of(r, pool + r->n, r->n, ctx, 2);
+		b = array_of(r, pool + r->n, r->n, ctx, 2,
+			     dma_fence_context_alloc(1));
 	}
 	if (b)
 		made += r->n;
@@ -548,7 +537,8 @@ static void b_unwrap_merge_1024(struct bench_run *r)
 				bench_fail(r, "out of memory");
 				break;
 			}
-			arr = array_of(r, pool + made, M_CTX, ctx, i * M_LINKS + k + 1);
+			arr = array_of(r, pool + made, M_CTX, ctx, i * M_LINKS + k + 1,
+				       dma_fence_context_alloc(1));
 			if (!arr) {
 				dma_fence_chain_free(link);
 				break;
