@@ -55,10 +55,7 @@ bench_kernel() {
 	configure_dir "$src" "$out" "$BENCH_FRAGMENT" || return 1
 	stage "building the $side bench kernel (log: $log)"
 	: >"$log"
-	if ! locked make -L -C "$src" O="$out" CC="$KCC" -j"$JOBS" >>"$log" 2>&1; then
-		grep -v '^make\[[0-9]*\]: \(Entering\|Leaving\)' "$log" | tail -n 40
-		return 1
-	fi
+	kmake_log_in "$src" "$log" O="$out" || return 1
 	build_bench_module "$src" "$out" "$BENCH_DIR/$side/module" "$log" || return 1
 	note "$side kernel and bench module built in $((SECONDS - t0))s"
 }
