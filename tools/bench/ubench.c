@@ -213,6 +213,21 @@ out:
 	close(tl);
 }
 
+/* a memfd of r->n pages, sealed against shrinking, as udmabuf wants */
+static int sealed_memfd(struct run *r, size_t size)
+{
+	int fd = memfd_create("ubench", MFD_ALLOW_SEALING);
+
+	if (fd >= 0 && (ftruncate(fd, size) ||
+			fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		FAIL(r, "memfd setup failed");
+	return fd;
+}
+
 /* a udmabuf over r->n pages of a sealed memfd */
 static int udmabuf_of(struct run *r, int *memfd)
 {
@@ -220,12 +235,9 @@ static int udmabuf_of(struct run *r, int *memfd)
 	struct udmabuf_create c = { 0 };
 	int dev, fd;
 
-	*memfd = memfd_create("ubench", MFD_ALLOW_SEALING);
-	if (*memfd < 0 || ftruncate(*memfd, size) ||
-	    fcntl(*memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
-		FAIL(r, "memfd setup failed");
+	*memfd = sealed_memfd(r, size);
+	if (*memfd < 0)
 		return -1;
-	}
 	dev = open("/dev/udmabuf", O_RDWR);
 	if (dev < 0) {
 		FAIL(r, "no /dev/udmabuf");
@@ -248,11 +260,10 @@ static void b_udmabuf_create(struct run *r)
 	uint64_t t0;
 	unsigned int i;
 
-	memfd = memfd_create("ubench", MFD_ALLOW_SEALING);
+	memfd = sealed_memfd(r, size);
 	dev = open("/dev/udmabuf", O_RDWR);
-	if (memfd < 0 || dev < 0 || ftruncate(memfd, size) ||
-	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
-		FAIL(r, "memfd or /dev/udmabuf setup failed");
+	if (memfd < 0 || dev < 0) {
+		FAIL(r, "no /dev/udmabuf");
 		goto out;
 	}
 	c.memfd = memfd;
