@@ -8,8 +8,12 @@
 
 ifneq ($(srctree),)
 
-obj-y := dma-buf.o dma-fence.o dma-fence-array.o dma-fence-chain.o \
+# dma-buf core, by concern: export and lifetime, the fd and its uAPI,
+# attach and map, CPU access, debugfs bufinfo (and sysfs stats below)
+obj-y := dma-buf.o dma-buf-file.o dma-buf-attach.o dma-buf-cpu.o \
+	 dma-fence.o dma-fence-array.o dma-fence-chain.o \
 	 dma-fence-unwrap.o dma-resv.o
+obj-$(CONFIG_DEBUG_FS)		+= dma-buf-debugfs.o
 obj-$(CONFIG_DMABUF_HEAPS)	+= dma-heap.o heaps/
 obj-$(CONFIG_SYNC_FILE)		+= sync_file.o
 obj-$(CONFIG_SW_SYNC)		+= sw_sync.o sync_debug.o
