@@ -5,7 +5,7 @@
  */
 
 /**
- * DOC: attaching and mapping
+ * DOC: dma buf device access
  *
  * A device that wants to DMA to a buffer attaches to it once and then maps
  * the attachment whenever it needs the scatterlist.  There are two kinds

@@ -5,7 +5,7 @@
  */
 
 /**
- * DOC: CPU access
+ * DOC: cpu access
  *
  * The CPU reaches a buffer in three ways:
  *

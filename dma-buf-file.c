@@ -4,7 +4,7 @@
  */
 
 /**
- * DOC: the dma-buf file descriptor
+ * DOC: implicit fence polling
  *
  * What userspace can do with a dma-buf fd:
  *
@@ -27,10 +27,11 @@
  * - ``/proc/<pid>/fdinfo/<fd>``: ``size``, ``count`` (file references,
  *   not counting the reader's), ``exp_name`` and ``name`` if set.
  *
- * Locking: poll arms its callbacks under the wait queue's lock and looks
- * for fences without the reservation lock (the unlocked fence iterator),
- * so a poller never waits for a driver that holds the lock; the import
- * ioctl takes the reservation lock to add fences.
+ * Locking: poll claims a direction's callback slot under the wait queue's
+ * lock, then looks for a fence to hook it on without any lock (the
+ * unlocked fence iterator), so a poller never waits for a driver that
+ * holds the reservation lock; the import ioctl takes that lock to add
+ * fences.
  */
 
 #include <linux/dma-buf.h>
@@ -250,37 +251,39 @@ static long dma_buf_ioctl_export_sync_file(struct dma_buf *buf,
 	if (!dma_buf_sync_file_flags_valid(req.flags))
 		return -EINVAL;
 
+	/* the fd first: a full fd table costs no fence array */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
 	ret = dma_resv_get_singleton(buf->resv,
 				     dma_resv_usage_rw(req.flags & DMA_BUF_SYNC_WRITE),
 				     &snapshot);
 	if (ret)
-		return ret;
+		goto err_fd;
 	/* nothing to wait for: a sync_file that is already signalled */
 	if (!snapshot)
 		snapshot = dma_fence_get_stub();
 
 	sync_file = sync_file_create(snapshot);
 	dma_fence_put(snapshot);
-	if (!sync_file)
-		return -ENOMEM;
-
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		ret = fd;
-		goto err_file;
+	if (!sync_file) {
+		ret = -ENOMEM;
+		goto err_fd;
 	}
+
 	req.fd = fd;
 	if (copy_to_user(uarg, &req, sizeof(req))) {
 		ret = -EFAULT;
-		goto err_fd;
+		goto err_file;
 	}
 	fd_install(fd, sync_file->file);
 	return 0;
 
-err_fd:
-	put_unused_fd(fd);
 err_file:
 	fput(sync_file->file);
+err_fd:
+	put_unused_fd(fd);
 	return ret;
 }
 

@@ -6,7 +6,7 @@
  */
 
 /**
- * DOC: dma-buf sysfs statistics
+ * DOC: overview
  *
  * With CONFIG_DMABUF_SYSFS_STATS every exported buffer appears as
  * ``/sys/kernel/dmabuf/buffers/<inode>/`` with two read-only files:
@@ -24,10 +24,12 @@
  *
  * Locking: @stats_pending_lock (a spinlock, so the export path never
  * waits for the worker) protects the queue.  @stats_mutex serialises the
- * worker's kobject_add() with dma_buf_stats_teardown(), so a directory is
- * never being added and removed at the same time.  The attribute show
- * functions read fields that are constant for the buffer's lifetime, and
- * kobject_del() waits for running readers before the buffer is freed.
+ * worker's pop and kobject_add() of one buffer with the teardown of a
+ * buffer that has left the queue, so a directory is never being added and
+ * removed at the same time; a buffer still queued is torn down without it.
+ * The attribute show functions read fields that are constant for the
+ * buffer's lifetime, and kobject_del() waits for running readers before
+ * the buffer is freed.
  */
 
 #include <linux/dma-buf.h>
@@ -108,30 +110,37 @@ static const struct kset_uevent_ops dma_buf_stats_uevent_ops = {
 	.filter = dma_buf_stats_no_uevent,
 };
 
-/* Create the directories of every queued buffer. */
+/*
+ * Create the directories of the queued buffers, one at a time: the mutex
+ * is held per buffer so that a release waits for at most one kobject_add().
+ */
 static void dma_buf_stats_work(struct work_struct *work)
 {
 	struct dma_buf_stats *stats;
 	int ret;
 
-	mutex_lock(&stats_mutex);
 	for (;;) {
+		mutex_lock(&stats_mutex);
 		spin_lock(&stats_pending_lock);
 		stats = list_first_entry_or_null(&stats_pending,
 						 struct dma_buf_stats, pending);
 		if (stats)
 			list_del_init(&stats->pending);
 		spin_unlock(&stats_pending_lock);
-		if (!stats)
+		if (!stats) {
+			mutex_unlock(&stats_mutex);
 			break;
+		}
 
-		ret = kobject_add(&stats->entry.kobj, NULL, "%lu", stats->ino);
+		ret = dma_buf_fail_alloc() ? -ENOMEM :
+		      kobject_add(&stats->entry.kobj, NULL, "%lu", stats->ino);
 		if (ret)
 			pr_warn_ratelimited("dma-buf: no sysfs statistics for buffer %lu: %d\n",
 					    stats->ino, ret);
 		stats->added = !ret;
+		mutex_unlock(&stats_mutex);
+		cond_resched();
 	}
-	mutex_unlock(&stats_mutex);
 }
 
 static DECLARE_WORK(stats_work, dma_buf_stats_work);
@@ -179,18 +188,25 @@ void dma_buf_stats_publish(struct dma_buf *dmabuf)
 void dma_buf_stats_teardown(struct dma_buf *dmabuf)
 {
 	struct dma_buf_stats *stats;
+	bool queued;
 
 	if (!dmabuf->sysfs_entry)
 		return;
 	stats = container_of(dmabuf->sysfs_entry, struct dma_buf_stats, entry);
 
-	mutex_lock(&stats_mutex);
+	/* not created yet: off the queue, and the worker never sees it */
 	spin_lock(&stats_pending_lock);
+	queued = !list_empty(&stats->pending);
 	list_del_init(&stats->pending);
 	spin_unlock(&stats_pending_lock);
-	if (stats->added)
-		kobject_del(&stats->entry.kobj);
-	mutex_unlock(&stats_mutex);
+
+	if (!queued) {
+		/* the worker pops and adds under the mutex: wait for it */
+		mutex_lock(&stats_mutex);
+		if (stats->added)
+			kobject_del(&stats->entry.kobj);
+		mutex_unlock(&stats_mutex);
+	}
 
 	dmabuf->sysfs_entry = NULL;
 	kobject_put(&stats->entry.kobj);

@@ -51,19 +51,42 @@
  *	dma_buf_detach(dmabuf, attach);
  *	dma_buf_put(dmabuf);
  *
- * Locking: the buffer's reservation lock (dma_resv_lock() of
- * &dma_buf.resv) protects the attachment list, the cached mappings, the
- * vmap counter and every exporter callback documented as "locked"; it
- * nests inside mmap_lock and outside fs_reclaim, like every reservation
- * lock.  &dma_buf.name_lock, a spinlock, protects only the name.  The
- * debugfs list has its own mutex, taken outside the reservation locks.
- * dma_buf_export(), dma_buf_fd(), attach, detach and map may sleep;
- * get_dma_buf() and dma_buf_put() do not (the final release runs from
- * fput()'s deferred work when needed).
+ * Locking: see "locking convention" below.
  *
- * Where 6.12 BUG()s on a misuse that a driver can recover from (an
- * unbalanced vunmap, a buffer released while still vmapped), this core
- * warns once per call site and refuses the operation instead.
+ * Where 6.12 BUG()s on a misuse that a driver can recover from, this core
+ * warns and refuses the operation instead: an unbalanced or mismatched
+ * vunmap changes nothing, and a buffer whose last reference goes while it
+ * is still vmapped or has a poll callback armed is leaked, not freed.
+ */
+
+/**
+ * DOC: locking convention
+ *
+ * The buffer's reservation lock (dma_resv_lock() on &dma_buf.resv)
+ * protects the attachment list, the cached mappings, the vmap counter and
+ * the exporter callbacks that run under it.  It nests inside mmap_lock
+ * and outside fs_reclaim, like every reservation lock.
+ *
+ * Importers must hold it for: dma_buf_map_attachment(),
+ * dma_buf_unmap_attachment(), dma_buf_pin(), dma_buf_unpin(),
+ * dma_buf_vmap(), dma_buf_vunmap(); exporters for dma_buf_move_notify().
+ *
+ * Importers must not hold it for: dma_buf_attach(),
+ * dma_buf_dynamic_attach(), dma_buf_detach(), dma_buf_export(),
+ * dma_buf_fd(), dma_buf_get(), dma_buf_put(), dma_buf_mmap(),
+ * dma_buf_begin_cpu_access(), dma_buf_end_cpu_access(), and the
+ * _unlocked variants of map, unmap, vmap and vunmap.
+ *
+ * Exporter callbacks called with it held: &dma_buf_ops.pin, unpin,
+ * map_dma_buf, unmap_dma_buf, vmap and vunmap.  Called without it:
+ * attach, detach, release, begin_cpu_access, end_cpu_access and mmap;
+ * they may take it themselves.
+ *
+ * Other locks: &dma_buf.name_lock, a spinlock, protects only the name;
+ * the debugfs list's mutex is taken outside the reservation locks (the
+ * bufinfo reader takes each buffer's lock inside it).  Everything that
+ * takes the reservation lock may sleep; get_dma_buf() and dma_buf_put()
+ * do not and may be called from any context.
  */
 
 #include <linux/atomic.h>
@@ -113,16 +136,18 @@ static void dma_buf_d_release(struct dentry *dentry)
 		return;
 
 	/*
-	 * An armed poll callback holds a file reference, so it cannot be
-	 * armed here; a vmap is the importer's to undo, and a stale one is
-	 * leaked rather than unmapped under its feet.
+	 * An armed poll callback holds a file reference and a vmap an
+	 * importer's promise to unmap: either here means a reference was
+	 * dropped too many times.  6.12 BUG()s; freeing would leave the
+	 * callback on its fence, or the mapping in use, pointing at freed
+	 * memory, so the buffer is leaked instead.
 	 */
-	WARN(buf->cb_in.active || buf->cb_out.active,
-	     "dma-buf %s released with a poll callback armed\n",
-	     buf->exp_name);
-	WARN(buf->vmapping_counter,
-	     "dma-buf %s released while vmapped %u time(s)\n",
-	     buf->exp_name, buf->vmapping_counter);
+	if (WARN(buf->cb_in.active || buf->cb_out.active ||
+		 buf->vmapping_counter,
+		 "dma-buf %s released while in use (poll %d/%d, vmap %u): leaked\n",
+		 buf->exp_name, !!buf->cb_in.active, !!buf->cb_out.active,
+		 buf->vmapping_counter))
+		return;
 	WARN(!list_empty(&buf->attachments),
 	     "dma-buf %s released with attachments\n", buf->exp_name);
 
@@ -152,7 +177,7 @@ static int dma_buf_init_fs_context(struct fs_context *fc)
 }
 
 static struct file_system_type dma_buf_fs_type = {
-	.name = "buf",
+	.name = "dmabuf",
 	.init_fs_context = dma_buf_init_fs_context,
 	.kill_sb = kill_anon_super,
 };
@@ -176,7 +201,7 @@ static struct file *dma_buf_new_file(size_t size, int flags)
 	inode_set_bytes(inode, size);
 	inode->i_ino = atomic64_inc_return(&last_ino);
 
-	file = alloc_file_pseudo(inode, dma_buf_mnt, "buf",
+	file = alloc_file_pseudo(inode, dma_buf_mnt, "dmabuf",
 				 flags & (O_ACCMODE | O_NONBLOCK), &dma_buf_fops);
 	if (IS_ERR(file))
 		iput(inode);
@@ -350,8 +375,9 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_get, DMA_BUF);
  *	get_dma_buf()
  *
  * The last reference frees the buffer, after the exporter's
- * &dma_buf_ops.release.  From interrupt context, or a kernel thread, the
- * final release is deferred to a work item.
+ * &dma_buf_ops.release.  The final release always runs later, as fput()
+ * has it: on the task's return to userspace, or from a work item in
+ * interrupt context and kernel threads.
  *
  * Context: any; does not sleep.
  */

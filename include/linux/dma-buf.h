@@ -80,9 +80,9 @@ struct dma_buf_ops {
 	 *
 	 * Mandatory.  Returns the scatterlist of the buffer, DMA-mapped for
 	 * the attachment's device, or an ERR_PTR() (-EINTR and -ERESTARTSYS
-	 * are allowed when a wait was interrupted).  Locked for dynamic
-	 * exporters; a dynamic exporter may also use the reservation's fences
-	 * to order the move behind the mapping.  Only the DMA addresses and
+	 * are allowed when a wait was interrupted).  Always locked; a dynamic
+	 * exporter may also use the reservation's fences to order a move
+	 * behind the mapping.  Only the DMA addresses and
 	 * lengths of the table are the importer's to use: never the pages.
 	 */
 	struct sg_table *(*map_dma_buf)(struct dma_buf_attachment *att,
@@ -91,7 +91,7 @@ struct dma_buf_ops {
 	 * @unmap_dma_buf:
 	 *
 	 * Mandatory.  Undoes @map_dma_buf, with the table and direction it
-	 * returned and was given.  Locked for dynamic exporters.
+	 * returned and was given.  Always locked.
 	 */
 	void (*unmap_dma_buf)(struct dma_buf_attachment *att,
 			      struct sg_table *sgt,
@@ -271,8 +271,9 @@ struct dma_buf_attachment {
  *	KBUILD_MODNAME).
  * @owner: the exporter's module (THIS_MODULE).
  * @ops: the exporter's operations.
- * @size: the buffer's size in bytes, not zero.
- * @flags: the file flags (O_RDWR, O_CLOEXEC, ...) of the buffer's file.
+ * @size: the buffer's size in bytes.
+ * @flags: the access mode and O_NONBLOCK of the buffer's file (other bits,
+ *	O_CLOEXEC included, are dropped: dma_buf_fd() takes the fd's flags).
  * @resv: a reservation object to share, or NULL for one of the buffer's
  *	own.
  * @priv: the exporter's private data, in &dma_buf.priv.
@@ -313,8 +314,8 @@ static inline void get_dma_buf(struct dma_buf *dmabuf)
  * dma_buf_is_dynamic - can the buffer's exporter move it?
  * @dmabuf: the buffer
  *
- * True for exporters with &dma_buf_ops.pin: they map with the reservation
- * lock held and may move the buffer after dma_buf_move_notify().
+ * Return: true for exporters with &dma_buf_ops.pin, which may move the
+ * buffer after dma_buf_move_notify().
  */
 static inline bool dma_buf_is_dynamic(struct dma_buf *dmabuf)
 {
@@ -325,7 +326,8 @@ static inline bool dma_buf_is_dynamic(struct dma_buf *dmabuf)
  * dma_buf_attachment_is_dynamic - does the importer follow moves?
  * @attach: the attachment
  *
- * True for attachments made by dma_buf_dynamic_attach() with importer ops.
+ * Return: true for attachments made by dma_buf_dynamic_attach() with
+ * importer ops.
  */
 static inline bool
 dma_buf_attachment_is_dynamic(struct dma_buf_attachment *attach)
