@@ -54,7 +54,7 @@ KBUILD_LOCK=${KBUILD_LOCK:-/tmp/dmabuf-kbuild.lock}
 JOBS=${JOBS:-$(nproc)}
 BASE_CONFIG=${BASE_CONFIG:-tinyconfig}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
-QEMU_MEM=${QEMU_MEM:-2G}
+QEMU_MEM=${QEMU_MEM:-4G}
 QEMU_SMP=${QEMU_SMP:-2}
 KCC=${KCC:-ccache gcc}
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
@@ -414,8 +414,39 @@ build_userspace() {
 	gcc -static -O2 -Wall -Wextra -Werror -I"$inc" "$TOOLS/demo/sw_sync_demo.c" \
 		-o "$USERDIR/sw_sync_demo" >>"$glog" 2>&1 &&
 	gcc -static -O2 -Wall -Wextra -Werror "$TOOLS/guest/modload.c" \
-		-o "$USERDIR/modload" >>"$glog" 2>&1 ||
+		-o "$USERDIR/modload" >>"$glog" 2>&1 &&
+	build_tap_programs "$inc" "$TAPDIR" ||
 		{ head -n 30 "$glog"; return 1; }
+}
+
+# TAP programs: every tools/guest/tests/NAME.c, static, 64-bit and (unless
+# it says "harness: 64-bit only") -m32 as NAME-32, plus upstream's kernel
+# selftests for udmabuf and the dma-buf heaps from the pristine tree.  The
+# guest runs each once (tools/guest/init, run_tap_programs); every TAP line
+# is a test case, in a section named after the program.  The list, one
+# "program section" per line, is $USERDIR/tap/list.
+TAPDIR=$USERDIR/tap
+build_tap_programs() {
+	local inc=$1 out=$2 glog=$LOGS/userspace-gcc.log f name ks=$PRISTINE/tools/testing/selftests
+	local cflags=(-static -O2 -Wall -Wextra -Werror -pthread -I"$inc")
+	rm -rf "$out"
+	mkdir -p "$out"
+	: >"$out/list"
+	for f in "$TOOLS"/guest/tests/*.c; do
+		name=$(basename "$f" .c)
+		gcc "${cflags[@]}" "$f" -o "$out/$name" >>"$glog" 2>&1 || return 1
+		echo "$name $name" >>"$out/list"
+		grep -q 'harness: 64-bit only' "$f" && continue
+		gcc -m32 "${cflags[@]}" "$f" -o "$out/$name-32" >>"$glog" 2>&1 || return 1
+		echo "$name-32 $name (32-bit)" >>"$out/list"
+	done
+	# upstream's own suites, built from the tarball, never copied in
+	gcc -static -O2 -w -I"$inc" -I"$ks" "$ks/dmabuf-heaps/dmabuf-heap.c" \
+		-o "$out/upstream-dmabuf-heaps" >>"$glog" 2>&1 || return 1
+	echo "upstream-dmabuf-heaps upstream dmabuf-heaps" >>"$out/list"
+	gcc -static -O2 -w -I"$inc" -I"$ks" "$ks/drivers/dma-buf/udmabuf.c" \
+		-o "$out/upstream-udmabuf" >>"$glog" 2>&1 || return 1
+	echo "upstream-udmabuf upstream udmabuf" >>"$out/list"
 }
 
 # initramfs_root DIR: busybox with its applet links and our /init in a
@@ -447,6 +478,7 @@ build_initramfs() {
 	cp "$STDIR/dmabuf_selftests.ko" "$STDIR/groups" "$IRDIR/harness/"
 	mkdir -p "$IRDIR/harness/ours"
 	cp "$OURST/dmabuf_selftests.ko" "$OURST/groups" "$IRDIR/harness/ours/"
+	cp -r "$TAPDIR" "$IRDIR/harness/tap"
 	mkdir -p "$IRDIR/harness/bench"
 	cp "$BENCHCHK/dmabuf_bench.ko" "$USERDIR/ubench" "$IRDIR/harness/bench/"
 	echo "quick=1" >"$IRDIR/harness/bench/module.args"
@@ -671,7 +703,7 @@ upstream_files_report() {
 report() {
 	"$PYTHON" "$TOOLS/report.py" report --tree "$TREE" --pristine "$PRISTINE" \
 		--logs "$LOGS" --stdir "$STDIR" --ourst "$OURST" --manifest "$CACHE/overlay.manifest" --check-dir "$CHECK" \
-		--repo "$REPO" "$@"
+		--repo "$REPO" --tap-list "$TAPDIR/list" "$@"
 }
 
 # -------------------------------------------------------------- compat ----

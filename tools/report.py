@@ -424,13 +424,14 @@ def check_bench(args, res, results, section="bench-check"):
                     ["exit %s, %d cases, end line %s" % (rc, seen, "seen" if finished else "missing")] + out[-10:])
 
 
-def check_sync_test(args, res, results, tag="SYNC", section="sync_test"):
-    """One sync_test run: the TAP lines between @@<tag>-BEGIN and -END."""
+def check_sync_test(args, res, results, tag="SYNC", section="sync_test", prog="sync_test"):
+    """One run of a TAP program (sync_test by default): the TAP lines
+    between @@<tag>-BEGIN and -END."""
     out, end = results_section(results, tag)
     m = re.search(r"rc=(-?\d+)", end or "")
     rc = int(m.group(1)) if m else None
     if rc is None and not out:
-        res.add(section, "sync_test ran", FAIL, ["no sync_test output (guest did not get there)"])
+        res.add(section, "%s ran" % prog, FAIL, ["no %s output (guest did not get there)" % prog])
         return
     plan, seen = None, 0
     for i, line in enumerate(out):
@@ -438,7 +439,7 @@ def check_sync_test(args, res, results, tag="SYNC", section="sync_test"):
         if m:
             plan = int(m.group(1))
             if plan == 0:
-                res.add(section, "sync_test", FAIL, ["skipped itself:", line] + out[-5:])
+                res.add(section, prog, FAIL, ["skipped itself:", line] + out[-5:])
                 return
             continue
         m = re.match(r"^(not ok|ok) (\d+) ?(.*)$", line)
@@ -456,9 +457,25 @@ def check_sync_test(args, res, results, tag="SYNC", section="sync_test"):
     for n in range(seen + 1, (plan or 0) + 1):
         res.add(section, "%d (no result)" % n, FAIL, ["planned but never reported; exit %s" % rc] + out[-8:])
     if seen == 0 and not plan:
-        res.add(section, "sync_test", FAIL, ["no TAP output; exit %s" % rc] + out[-10:])
+        res.add(section, prog, FAIL, ["no TAP output; exit %s" % rc] + out[-10:])
     elif rc not in (0, None) and not res.count(section, FAIL):
-        res.add(section, "exit status", FAIL, ["sync_test exited %s" % rc] + out[-5:])
+        res.add(section, "exit status", FAIL, ["%s exited %s" % (prog, rc)] + out[-5:])
+
+
+def check_tap_programs(args, res, results):
+    """Each program of the TAP list (tools/guest/tests, upstream's udmabuf
+    and heap selftests): its TAP lines between @@TAP:<prog>-BEGIN/-END."""
+    lines = read_lines(args.tap_list) if args.tap_list else None
+    if lines is None:
+        res.add("tap", "program list", FAIL, ["no TAP program list at %s" % args.tap_list])
+        return
+    for line in lines:
+        if not line.strip():
+            continue
+        prog, section = line.split(" ", 1)
+        if section not in SECTIONS:
+            SECTIONS.insert(SECTIONS.index("lockdep"), section)
+        check_sync_test(args, res, results, "TAP:" + prog, section, prog)
 
 
 # --------------------------------------------------------------- kernel log --
@@ -752,6 +769,7 @@ def main():
     ap.add_argument("--repo")
     ap.add_argument("--built", type=int, default=1)
     ap.add_argument("--seconds", type=int)
+    ap.add_argument("--tap-list")
     args = ap.parse_args()
     if args.cmd == "upstream-files":
         print_upstream_files(args.pristine, args.manifest)
@@ -812,6 +830,7 @@ def main():
                 check_our_st(args, res, results)
                 check_sync_test(args, res, results)
                 check_sync_test(args, res, results, "SYNC32", "sync_test (32-bit)")
+                check_tap_programs(args, res, results)
                 check_lockdep_order(args, res, results)
                 check_bench(args, res, results)
                 check_kernel_log(args, res, console)
