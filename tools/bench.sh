@@ -21,7 +21,10 @@
 #
 # Knobs: BENCH_RUNS=N boots each kernel N times (default 1; the report
 # then shows the spread), BENCH_ONLY=substring runs only matching cases,
-# BENCH_TIMEOUT (seconds per boot, default 1800).
+# BENCH_TIMEOUT (seconds per boot, default 1800), BENCH_VARIANT=name adds
+# tools/configs/bench-<name>.config to the fragment and keeps its own build
+# dirs, outputs and logs (suffix -<name>): e.g. BENCH_VARIANT=nostats, both
+# kernels without CONFIG_DMABUF_SYSFS_STATS.
 
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HARNESS_LIB=1
@@ -29,11 +32,22 @@ HARNESS_LIB=1
 . "$TOOLS/harness.sh"
 cmd=bench
 
-BENCH_BUILD=$CACHE/build-bench
-BENCH_PBUILD=$CACHE/build-bench-pristine
-BENCH_DIR=$CACHE/bench
-BENCH_LOGS=$LOGS/bench
+BENCH_VARIANT=${BENCH_VARIANT:-}
+sfx=${BENCH_VARIANT:+-$BENCH_VARIANT}
+BENCH_BUILD=$CACHE/build-bench$sfx
+BENCH_PBUILD=$CACHE/build-bench-pristine$sfx
+BENCH_DIR=$CACHE/bench$sfx
+BENCH_LOGS=$LOGS/bench$sfx
 BENCH_FRAGMENT=$TOOLS/configs/bench.config
+if [ -n "$BENCH_VARIANT" ]; then
+	extra=$TOOLS/configs/bench-$BENCH_VARIANT.config
+	[ -f "$extra" ] || die "no $extra for BENCH_VARIANT=$BENCH_VARIANT"
+	mkdir -p "$BENCH_DIR"
+	# the variant's lines last, so they override bench.config's
+	grep -v -f <(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/^\1=/p; s/^\(CONFIG_[A-Z0-9_]*\)=.*/^\1=/p' "$extra") \
+		"$BENCH_FRAGMENT" | cat - "$extra" >"$BENCH_DIR/bench.config"
+	BENCH_FRAGMENT=$BENCH_DIR/bench.config
+fi
 BENCH_RUNS=${BENCH_RUNS:-1}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
 

@@ -4,7 +4,8 @@
  *
  * DOC: what it measures
  *
- * Each case is a loop over one public dma-fence / dma-resv call sequence,
+ * Each case is a loop over one public dma-fence / dma-resv / dma-buf call
+ * sequence,
  * timed with ktime_get_ns() around the whole loop.  The module uses only
  * the exported API and the inline helpers of the headers, so the same
  * source builds against pristine 6.12 and against our tree; tools/bench.sh
@@ -36,14 +37,19 @@
  * contains this string).
  */
 
+#include <linux/device.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-fence-array.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-fence-unwrap.h>
 #include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/iosys-map.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
+#include <linux/scatterlist.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -761,6 +767,188 @@ static void b_resv_walk(struct bench_run *r)
 	resv_walk(r, r->op);
 }
 
+/* ---------------------------------------------------------- dma-buf --- */
+
+/*
+ * A one-page exporter whose callbacks do the least an exporter can: its
+ * table is built once, map hands it out, release counts.  A figure is
+ * then the core's export, attach, map or vmap path.
+ */
+static struct bench_buf {
+	struct page *page;
+	struct sg_table sgt;
+	struct device *dev;
+	atomic_t released;
+} bb;
+
+static struct sg_table *bb_map(struct dma_buf_attachment *att,
+			       enum dma_data_direction dir)
+{
+	return &bb.sgt;
+}
+
+static void bb_unmap(struct dma_buf_attachment *att, struct sg_table *sgt,
+		     enum dma_data_direction dir)
+{
+}
+
+static void bb_release(struct dma_buf *buf)
+{
+	atomic_inc(&bb.released);
+}
+
+static int bb_vmap(struct dma_buf *buf, struct iosys_map *map)
+{
+	iosys_map_set_vaddr(map, page_address(bb.page));
+	return 0;
+}
+
+static void bb_vunmap(struct dma_buf *buf, struct iosys_map *map)
+{
+}
+
+static const struct dma_buf_ops bb_ops = {
+	.map_dma_buf = bb_map,
+	.unmap_dma_buf = bb_unmap,
+	.release = bb_release,
+	.vmap = bb_vmap,
+	.vunmap = bb_vunmap,
+};
+
+static int bb_setup(void)
+{
+	int ret;
+
+	bb.page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!bb.page)
+		return -ENOMEM;
+	ret = sg_alloc_table(&bb.sgt, 1, GFP_KERNEL);
+	if (ret)
+		goto err_page;
+	sg_set_page(bb.sgt.sgl, bb.page, PAGE_SIZE, 0);
+	sg_dma_address(bb.sgt.sgl) = page_to_phys(bb.page);
+	sg_dma_len(bb.sgt.sgl) = PAGE_SIZE;
+	bb.sgt.nents = 1;
+	bb.dev = root_device_register("dmabuf_bench");
+	if (IS_ERR(bb.dev)) {
+		ret = PTR_ERR(bb.dev);
+		goto err_table;
+	}
+	return 0;
+
+err_table:
+	sg_free_table(&bb.sgt);
+err_page:
+	__free_page(bb.page);
+	return ret;
+}
+
+static void bb_teardown(void)
+{
+	root_device_unregister(bb.dev);
+	sg_free_table(&bb.sgt);
+	__free_page(bb.page);
+}
+
+static struct dma_buf *bb_export(struct bench_run *r)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	struct dma_buf *buf;
+
+	info.ops = &bb_ops;
+	info.size = PAGE_SIZE;
+	info.flags = O_RDWR;
+	info.priv = &bb;
+	buf = dma_buf_export(&info);
+	if (IS_ERR(buf)) {
+		bench_fail(r, "dma_buf_export failed");
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * The final reference is dropped with __fput_sync(): dma_buf_put() from
+ * module init would defer every release to insmod's return to userspace.
+ */
+static void bb_release_now(struct dma_buf *buf)
+{
+	__fput_sync(buf->file);
+}
+
+enum { BUF_EXPORT, BUF_ATTACH, BUF_MAP, BUF_VMAP };
+
+static void b_dma_buf(struct bench_run *r)
+{
+	int base = atomic_read(&bb.released);
+	struct dma_buf_attachment *att = NULL;
+	struct dma_buf *buf = NULL;
+	struct sg_table *sgt;
+	struct iosys_map map;
+	unsigned int i;
+
+	if (r->op != BUF_EXPORT) {
+		buf = bb_export(r);
+		if (!buf)
+			return;
+	}
+	if (r->op == BUF_MAP) {
+		att = dma_buf_attach(buf, bb.dev);
+		if (IS_ERR(att)) {
+			bench_fail(r, "dma_buf_attach failed");
+			goto out;
+		}
+	}
+
+	bench_start(r);
+	for (i = 0; i < r->loops && !r->fail; i++) {
+		switch (r->op) {
+		case BUF_EXPORT:
+			buf = bb_export(r);
+			if (buf)
+				bb_release_now(buf);
+			buf = NULL;
+			break;
+		case BUF_ATTACH:
+			att = dma_buf_attach(buf, bb.dev);
+			if (IS_ERR(att)) {
+				bench_fail(r, "dma_buf_attach failed");
+				att = NULL;
+				break;
+			}
+			dma_buf_detach(buf, att);
+			att = NULL;
+			break;
+		case BUF_MAP:
+			sgt = dma_buf_map_attachment_unlocked(att, DMA_TO_DEVICE);
+			if (IS_ERR(sgt) || sg_dma_address(sgt->sgl) !=
+					   page_to_phys(bb.page)) {
+				bench_fail(r, "map gave the wrong table");
+				break;
+			}
+			dma_buf_unmap_attachment_unlocked(att, sgt, DMA_TO_DEVICE);
+			break;
+		case BUF_VMAP:
+			if (dma_buf_vmap_unlocked(buf, &map) ||
+			    map.vaddr != page_address(bb.page)) {
+				bench_fail(r, "vmap gave the wrong address");
+				break;
+			}
+			dma_buf_vunmap_unlocked(buf, &map);
+			break;
+		}
+	}
+	bench_stop(r);
+	if (r->op == BUF_EXPORT && !r->fail &&
+	    atomic_read(&bb.released) - base != r->loops)
+		bench_fail(r, "buffers not released exactly once");
+out:
+	if (att)
+		dma_buf_detach(buf, att);
+	if (buf)
+		bb_release_now(buf);
+}
+
 /* ------------------------------------------------------------ table --- */
 
 struct bench_case {
@@ -804,6 +992,10 @@ static const struct bench_case cases[] = {
 	{ "resv get_singleton 1", b_resv_walk, 1, 32768, RESV_GET_SINGLETON },
 	{ "resv get_singleton 64", b_resv_walk, 64, 2048, RESV_GET_SINGLETON },
 	{ "resv copy_fences 64", b_resv_walk, 64, 2048, RESV_COPY_FENCES },
+	{ "dma-buf export+release 1 page", b_dma_buf, 1, 4096, BUF_EXPORT },
+	{ "dma-buf attach+detach", b_dma_buf, 1, 16384, BUF_ATTACH },
+	{ "dma-buf map+unmap attachment", b_dma_buf, 1, 16384, BUF_MAP },
+	{ "dma-buf vmap+vunmap", b_dma_buf, 1, 32768, BUF_VMAP },
 };
 
 /* scaling series: each at n = 1, 4, 16, ..., 4096 */
@@ -820,14 +1012,6 @@ static const struct bench_case series[] = {
 /* reference rows: code on the measured paths that is not dma-buf's */
 static const struct bench_case refs[] = {
 	{ "resv lock+unlock (ww_mutex)", b_resv_lock_unlock, 0, 32768 },
-};
-
-/* what is not ours yet; the issues that rewrite these fill the slots */
-static const char *const not_yet[] = {
-	"dma-buf export+release",
-	"dma-buf attach+detach",
-	"dma-buf map+unmap attachment",
-	"dma-buf vmap+vunmap",
 };
 
 static unsigned int bench_failures;
@@ -868,6 +1052,10 @@ static int __init dmabuf_bench_init(void)
 {
 	unsigned int i, n;
 
+	if (bb_setup()) {
+		pr_info("dmabuf-bench|end|setup failed\n");
+		return -ENOMEM;
+	}
 	pr_info("dmabuf-bench|begin|quick=%d\n", quick);
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		run_one("case", &cases[i], cases[i].n, cases[i].loops);
@@ -877,10 +1065,8 @@ static int __init dmabuf_bench_init(void)
 		for (n = 1; n <= 4096; n *= 4)
 			run_one("series", &series[i], n,
 				max(series[i].loops / n / 4, 4u));
-	for (i = 0; i < ARRAY_SIZE(not_yet); i++)
-		if (!only || strstr(not_yet[i], only))
-			pr_info("dmabuf-bench|na|%s||||not ours yet\n", not_yet[i]);
 	pr_info("dmabuf-bench|end|%u\n", bench_failures);
+	bb_teardown();
 	return 0;
 }
 
@@ -892,3 +1078,4 @@ module_init(dmabuf_bench_init);
 module_exit(dmabuf_bench_exit);
 MODULE_DESCRIPTION("dma-fence / dma-resv micro-benchmarks for make bench");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);
