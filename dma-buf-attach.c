@@ -67,6 +67,27 @@ static void dma_buf_scramble_pages(struct sg_table *sgt)
 #endif
 }
 
+/*
+ * Wait, interruptibly, for the kernel fences (moves, clears) of a locked
+ * reservation.  The lock keeps the table and its references stable, so
+ * the walk needs neither RCU nor references of its own, and the usual
+ * case, nothing pending, costs a look at the table.
+ */
+static long dma_buf_wait_kernel_fences(struct dma_resv *resv)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
+	long ret;
+
+	dma_resv_assert_held(resv);
+	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_KERNEL, fence) {
+		ret = dma_fence_wait(fence, true);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* The exporter's mapping, plus what the core adds for static importers. */
 static struct sg_table *dma_buf_map(struct dma_buf_attachment *att,
 				    enum dma_data_direction dir)
@@ -83,8 +104,7 @@ static struct sg_table *dma_buf_map(struct dma_buf_attachment *att,
 
 	/* a static importer starts DMA at once: the move must be done */
 	if (!dma_buf_attachment_is_dynamic(att)) {
-		ret = dma_resv_wait_timeout(buf->resv, DMA_RESV_USAGE_KERNEL,
-					    true, MAX_SCHEDULE_TIMEOUT);
+		ret = dma_buf_wait_kernel_fences(buf->resv);
 		if (ret < 0) {
 			buf->ops->unmap_dma_buf(att, sgt, dir);
 			return ERR_PTR(ret);
@@ -135,7 +155,7 @@ static int dma_buf_attach_premap(struct dma_buf_attachment *att)
 }
 
 /* Off the buffer's list, with the cached mapping and its pin undone. */
-static void dma_buf_attach_unlink(struct dma_buf_attachment *att)
+static __always_inline void dma_buf_attach_unlink(struct dma_buf_attachment *att)
 {
 	struct dma_buf *buf = att->dmabuf;
 

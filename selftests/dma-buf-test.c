@@ -14,10 +14,10 @@
  * DOC: dma-buf KUnit suites
  *
  * Five suites: dma-buf-export (validation, the reservation object, the
- * owner module, references), dma-buf-fd (descriptors, llseek, poll),
- * dma-buf-attach (attachments, and the mapping some get at attach time),
- * dma-buf-map (mapping and its cache, fences, pinning, move_notify) and
- * dma-buf-cpu (CPU access brackets, vmap, mmap).
+ * owner module, references, sysfs statistics), dma-buf-fd (descriptors,
+ * the path, llseek, poll), dma-buf-attach (attachments, and the mapping
+ * some get at attach time), dma-buf-map (mapping and its cache, fences,
+ * pinning, move_notify) and dma-buf-cpu (CPU access brackets, vmap, mmap).
  *
  * What is mocked: the exporter and the importers. &struct dbt_exp, in
  * KUnit-managed memory, backs every buffer of a case. Its callbacks count
@@ -44,7 +44,13 @@
  * that waited for it (its timer fires after 100 ms) from one that did not
  * (after 5 s, so that a wrong wait ends). A kthread's last fput() is
  * deferred: the cases run flush_delayed_fput() and wait a bounded time for
- * the release.
+ * the release. Also: the buffer's path, file_path() of its file, which is
+ * what readlink() of /proc/<pid>/fd/<fd> shows, with a name set through
+ * the DMA_BUF_SET_NAME ioctl itself (its argument in user memory from
+ * kunit_vm_mmap()); and, with CONFIG_DMABUF_SYSFS_STATS, the statistics
+ * directories and their files as a reader of /sys/kernel/dmabuf sees them.
+ * Built-in suites run before anything is mounted on /sys, so those cases
+ * kern_mount() a sysfs of their own and look paths up from its root.
  *
  * 6.12 rules pinned down here: export needs priv and the map, unmap and
  * release callbacks, pin and unpin both or neither and cache_sgt_mapping
@@ -67,7 +73,25 @@
  *
  * Ours, beyond 6.12: dma_buf_vunmap() of a buffer that is not vmapped, or
  * of another mapping, warns and changes nothing; 6.12 BUGs on both, so
- * cpu_vunmap_misuse_warns_and_changes_nothing crashes against it. The
+ * cpu_vunmap_misuse_warns_and_changes_nothing crashes against it. A last
+ * put while the buffer is still vmapped, or has a poll callback armed,
+ * warns and leaks the buffer: the exporter's release is not called, the
+ * owner keeps its reference and the buffer stays whole, only its file is
+ * gone. 6.12 BUGs there too, so put_of_a_vmapped_buffer_warns_and_leaks_it
+ * and fd_poll_armed_at_the_last_put_warns_and_leaks_the_buffer crash
+ * against it; an implementation that frees the buffer fails them (they
+ * touch nothing of it once its release was called). Each leaks, on
+ * purpose, its &struct dma_buf (the vmap case's with its embedded
+ * reservation object) and, with CONFIG_DMABUF_SYSFS_STATS, its statistics
+ * kobject and directory, which stays: a few hundred bytes per run. The
+ * exporter's pages are freed as usual, the buffer no longer maps them, and
+ * the poll case's reservation object is its own. An armed poll callback
+ * holds a file reference of its own, so the case drops the callback's
+ * reference (the double put of a buggy driver) and then stands in for the
+ * callback, which would put the freed file when its fence signals: it
+ * takes the callback off the fence. Their last put is __fput_sync(), so
+ * the warning comes from the case's thread, not from the kworker of a
+ * deferred fput, and the release would have run when it returns. The
  * misuse that 6.12 answers with a WARN (missing callbacks at export,
  * dma_buf_put(NULL), attach without a buffer, a device or move_notify,
  * detach from another buffer, a failing exporter vmap) must leave
@@ -75,8 +99,8 @@
  * a module build, which cannot read panic_on_warn.
  *
  * Not exercised: mapping without the reservation lock and dma_buf_pin() of
- * a static attachment (6.12 warns and goes on), the release of a buffer
- * that is still vmapped (6.12 BUGs), the ioctls, debugfs and sysfs.
+ * a static attachment (6.12 warns and goes on), the ioctls but
+ * DMA_BUF_SET_NAME, fdinfo and debugfs.
  *
  * Fault injection: export_fails_cleanly_at_every_allocation and
  * attach_fails_cleanly_at_every_allocation walk the failure points of this
@@ -124,8 +148,12 @@
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
 #include <linux/panic.h>
+#include <linux/path.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/scatterlist.h>
@@ -133,8 +161,11 @@
 #include <linux/sched/signal.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/timer.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <uapi/linux/dma-buf.h>
 
 #include "../dma-buf-fault.h"
 #include "mock-fence.h"
@@ -587,6 +618,17 @@ static int dbt_settle(struct dbt_exp *e, int n)
 		flush_delayed_fput();
 	}
 	return atomic_read(&e->releases);
+}
+
+/*
+ * Drops the last reference to @file at once, in the case's thread: for a
+ * last put that warns on purpose. A kthread's fput() would leave it to the
+ * delayed-fput work, whose kworker may get there first and raise the
+ * warning outside the case; here the release, if any, has run on return.
+ */
+static void dbt_last_put_now(struct file *file)
+{
+	__fput_sync(file);
 }
 
 /* Every call that succeeded was undone once, and no rule was broken. */
@@ -1212,6 +1254,218 @@ static void put_of_null_warns_and_does_nothing(struct kunit *test)
 	dma_buf_put(NULL);
 }
 
+/*
+ * Ours, beyond 6.12 (which BUGs): the last put of a buffer that is still
+ * vmapped, a reference dropped once too often, warns and leaks the buffer
+ * rather than free it under the mapping. All but its file is left, so the
+ * importer's vunmap still works. Leaks the buffer on purpose.
+ */
+static void put_of_a_vmapped_buffer_warns_and_leaks_it(struct kunit *test)
+{
+	struct dbt_exp *e = dbt_exp_new(test);
+	struct module *owner = dbt_owner(test, false);
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	struct iosys_map map;
+	struct dma_buf *buf;
+	int released;
+
+	dbt_warns(test, "the last put of a vmapped buffer (leaked on purpose)");
+	dbt_fill_info(test, &info, e, DBT_ALL);
+	info.owner = owner;
+	buf = dma_buf_export(&info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(buf, &map), 0);
+
+	dbt_last_put_now(buf->file);
+	msleep(50);
+	released = dbt_settle(e, 0);
+	KUNIT_EXPECT_EQ_MSG(test, released, 0, "a vmapped buffer was released");
+	if (released)
+		return;		/* freed: not a byte of it may be touched */
+	dbt_expect_owner_refs(test, owner, 1, 0);
+
+	/* The file is gone; vunmap needs only the buffer and its resv. */
+	KUNIT_EXPECT_EQ(test, buf->vmapping_counter, 1);
+	KUNIT_EXPECT_TRUE(test, iosys_map_is_equal(&buf->vmap_ptr, &map));
+	dma_buf_vunmap_unlocked(buf, &map);
+	KUNIT_EXPECT_EQ(test, buf->vmapping_counter, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&e->vunmaps), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&e->releases), 0);
+	dbt_expect_clean(test, e);
+}
+
+/* sysfs statistics (CONFIG_DMABUF_SYSFS_STATS) */
+
+#define DBT_STATS_DIR		"kernel/dmabuf/buffers"
+#define DBT_STATS_TIMEOUT	(2 * HZ)
+#define DBT_STATS_BUFFERS	200
+
+KUNIT_DEFINE_ACTION_WRAPPER(dbt_kern_unmount_action, kern_unmount,
+			    struct vfsmount *);
+
+/*
+ * A sysfs mount of the case's own, unmounted when it ends. Built-in suites
+ * run from kernel_init_freeable() before /init, so nothing is mounted on
+ * /sys yet; paths are looked up from this mount's root instead.
+ */
+static struct vfsmount *dbt_sysfs(struct kunit *test)
+{
+	struct file_system_type *type = get_fs_type("sysfs");
+	struct vfsmount *mnt;
+
+	KUNIT_ASSERT_NOT_NULL(test, type);
+	mnt = kern_mount(type);
+	module_put(type->owner);	/* put_filesystem(), not exported */
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mnt);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							dbt_kern_unmount_action,
+							mnt), 0);
+	return mnt;
+}
+
+/* 0 if buffer @ino has its directory, else the lookup's error (-ENOENT). */
+static int dbt_stats_lookup(struct vfsmount *mnt, unsigned long ino)
+{
+	struct path path;
+	char name[64];
+	int err;
+
+	snprintf(name, sizeof(name), DBT_STATS_DIR "/%lu", ino);
+	err = vfs_path_lookup(mnt->mnt_root, mnt, name, 0, &path);
+	if (!err)
+		path_put(&path);
+	return err;
+}
+
+/* Looks again every 10-20 ms, up to 2 s, until the lookup gives @want. */
+static int dbt_stats_wait(struct vfsmount *mnt, unsigned long ino, int want)
+{
+	unsigned long end = jiffies + DBT_STATS_TIMEOUT;
+	int err;
+
+	for (;;) {
+		err = dbt_stats_lookup(mnt, ino);
+		if (err == want || time_after(jiffies, end))
+			return err;
+		usleep_range(10000, 20000);
+	}
+}
+
+/* Reads @file of buffer @ino's directory into @out: 0 or an error. */
+static int dbt_stats_read(struct vfsmount *mnt, unsigned long ino,
+			  const char *file, char *out, size_t len)
+{
+	char name[64];
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+
+	out[0] = '\0';
+	snprintf(name, sizeof(name), DBT_STATS_DIR "/%lu/%s", ino, file);
+	f = file_open_root_mnt(mnt, name, O_RDONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_read(f, out, len - 1, &pos);
+	fput(f);
+	if (n < 0)
+		return n;
+	out[n] = '\0';
+	return 0;
+}
+
+static void export_publishes_sysfs_statistics_until_the_release(struct kunit *test)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	char got[32], want[32];
+	struct vfsmount *mnt;
+	struct dma_buf *buf;
+	unsigned long ino;
+	struct dbt_exp *e;
+
+	DBT_REQUIRES(test, IS_ENABLED(CONFIG_DMABUF_SYSFS_STATS));
+	mnt = dbt_sysfs(test);
+	e = dbt_exp_new(test);
+	dbt_fill_info(test, &info, e, DBT_MINIMAL);
+	info.exp_name = "dbt-exporter";
+	buf = dma_buf_export(&info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	ino = file_inode(buf->file)->i_ino;
+
+	/* A work item makes it, shortly after the export. */
+	KUNIT_EXPECT_EQ(test, dbt_stats_wait(mnt, ino, 0), 0);
+	KUNIT_EXPECT_EQ(test, dbt_stats_read(mnt, ino, "exporter_name", got,
+					     sizeof(got)), 0);
+	KUNIT_EXPECT_STREQ(test, got, "dbt-exporter\n");
+	snprintf(want, sizeof(want), "%lu\n", DBT_SIZE);
+	KUNIT_EXPECT_EQ(test, dbt_stats_read(mnt, ino, "size", got,
+					     sizeof(got)), 0);
+	KUNIT_EXPECT_STREQ(test, got, want);
+
+	/* Removed before the exporter's release, which dbt_drop waits for. */
+	dbt_drop(test, buf, e);
+	KUNIT_EXPECT_EQ(test, dbt_stats_lookup(mnt, ino), -ENOENT);
+}
+
+/*
+ * Buffers released before the worker made their directory (taken off its
+ * queue), while it makes them, or after: none may keep a directory. Every
+ * other buffer is released right after its export, the others once all
+ * are exported; which path each takes is up to the scheduler.
+ */
+static void release_before_or_after_the_sysfs_worker_leaves_no_directory(struct kunit *test)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	struct dma_buf **bufs, *buf;
+	int i, n, left = 0;
+	struct vfsmount *mnt;
+	unsigned long *inos;
+	unsigned long last;
+	struct dbt_exp *e;
+
+	DBT_REQUIRES(test, IS_ENABLED(CONFIG_DMABUF_SYSFS_STATS));
+	mnt = dbt_sysfs(test);
+	e = dbt_exp_new(test);
+	inos = kunit_kcalloc(test, DBT_STATS_BUFFERS, sizeof(*inos), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, inos);
+	bufs = kunit_kcalloc(test, DBT_STATS_BUFFERS, sizeof(*bufs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	dbt_fill_info(test, &info, e, DBT_MINIMAL);
+
+	for (n = 0; n < DBT_STATS_BUFFERS; n++) {
+		buf = dma_buf_export(&info);
+		if (IS_ERR(buf)) {
+			KUNIT_FAIL(test, "export %d failed: %pe", n, buf);
+			break;
+		}
+		inos[n] = file_inode(buf->file)->i_ino;
+		if (n & 1) {
+			bufs[n] = buf;
+			continue;
+		}
+		dma_buf_put(buf);
+		flush_delayed_fput();
+	}
+	for (i = 1; i < n; i += 2)
+		dma_buf_put(bufs[i]);
+	KUNIT_EXPECT_EQ(test, dbt_settle(e, n), n);
+
+	/*
+	 * The worker takes the queue in export order: once a buffer exported
+	 * now has its directory, the worker is done with all of the others.
+	 */
+	buf = dma_buf_export(&info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	last = file_inode(buf->file)->i_ino;
+	KUNIT_EXPECT_EQ(test, dbt_stats_wait(mnt, last, 0), 0);
+	for (i = 0; i < n; i++)
+		if (dbt_stats_lookup(mnt, inos[i]) != -ENOENT)
+			left++;
+	KUNIT_EXPECT_EQ_MSG(test, left, 0, "directories left by %d released buffers",
+			    n);
+	dbt_drop(test, buf, e);
+	KUNIT_EXPECT_EQ(test, dbt_stats_lookup(mnt, last), -ENOENT);
+}
+
 static void export_fails_cleanly_at_every_allocation(struct kunit *test)
 {
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
@@ -1279,6 +1533,9 @@ static struct kunit_case dma_buf_export_cases[] = {
 	KUNIT_CASE(export_holds_a_live_owner_and_refuses_a_going_one),
 	KUNIT_CASE(put_releases_once_after_the_last_reference),
 	KUNIT_CASE(put_of_null_warns_and_does_nothing),
+	KUNIT_CASE(put_of_a_vmapped_buffer_warns_and_leaks_it),
+	KUNIT_CASE(export_publishes_sysfs_statistics_until_the_release),
+	KUNIT_CASE(release_before_or_after_the_sysfs_worker_leaves_no_directory),
 	KUNIT_CASE_PARAM(export_fails_cleanly_at_every_allocation,
 			 dbt_resv_choice_gen_params),
 	{}
@@ -1396,6 +1653,58 @@ static void fd_llseek_only_finds_the_end(struct kunit *test)
 	dbt_drop(test, buf, e);
 }
 
+/* Names @buf with the DMA_BUF_SET_NAME ioctl, @name copied to @umem. */
+static long dbt_set_name(struct dma_buf *buf, char __user *umem,
+			 const char *name)
+{
+	if (copy_to_user(umem, name, strlen(name) + 1))
+		return -EFAULT;
+	return buf->file->f_op->unlocked_ioctl(buf->file, DMA_BUF_SET_NAME_B,
+					       (unsigned long)umem);
+}
+
+/* The buffer's path, as readlink() of /proc/<pid>/fd/<fd> shows it. */
+static const char *dbt_path(struct dma_buf *buf, char *out, int len)
+{
+	char *path = file_path(buf->file, out, len);
+
+	if (!IS_ERR(path))
+		return path;
+	snprintf(out, len, "(%pe)", path);
+	return out;
+}
+
+/* The file is "dmabuf" of the pseudo-filesystem: libdmabufinfo looks. */
+static void fd_path_is_dmabuf_and_the_name_set_by_ioctl(struct kunit *test)
+{
+	char name[DMA_BUF_NAME_LEN], want[64], out[64];
+	struct dma_buf *buf;
+	char __user *umem;
+	unsigned long addr;
+	struct dbt_exp *e;
+
+	DBT_REQUIRES(test, IS_ENABLED(CONFIG_MMU));
+	addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, addr, 0, "no user memory");
+	KUNIT_ASSERT_LT(test, addr, (unsigned long)TASK_SIZE);
+	umem = (char __user *)addr;
+	e = dbt_exp_new(test);
+	buf = dbt_export(test, e, DBT_MINIMAL);
+
+	KUNIT_EXPECT_STREQ(test, dbt_path(buf, out, sizeof(out)), "/dmabuf:");
+	KUNIT_EXPECT_EQ(test, dbt_set_name(buf, umem, "dbt-buffer"), 0);
+	KUNIT_EXPECT_STREQ(test, dbt_path(buf, out, sizeof(out)),
+			   "/dmabuf:dbt-buffer");
+	/* Renamed, to the longest name there is: shown whole. */
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(want, sizeof(want), "/dmabuf:%s", name);
+	KUNIT_EXPECT_EQ(test, dbt_set_name(buf, umem, name), 0);
+	KUNIT_EXPECT_STREQ(test, dbt_path(buf, out, sizeof(out)), want);
+	dbt_drop(test, buf, e);
+}
+
 struct dbt_poll_case {
 	const char *desc;
 	enum dma_resv_usage usage;
@@ -1504,14 +1813,72 @@ static void fd_poll_and_last_put_race_on_two_cpus(struct kunit *test)
 	dbt_expect_balanced(test, e);
 }
 
+/*
+ * Ours, beyond 6.12 (which BUGs): put_of_a_vmapped_buffer_warns_and_leaks_it
+ * with a poll callback armed instead. The callback holds a file reference
+ * of its own, so the last put can only be one put too many: the case drops
+ * its reference and then the callback's. The callback would put the freed
+ * file when its fence signals, so the case then stands in for it: it takes
+ * the callback off the fence and drops the fence reference it held. The
+ * resv is the case's, so that its fini drops the fence's last reference.
+ * Leaks the buffer on purpose.
+ */
+static void fd_poll_armed_at_the_last_put_warns_and_leaks_the_buffer(struct kunit *test)
+{
+	struct mock_book *book = mock_book_get(test);
+	struct dbt_exp *e = dbt_exp_new(test);
+	struct module *owner = dbt_owner(test, false);
+	struct dma_resv *resv = dbt_resv(test);
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	struct dma_fence *fence;
+	struct dma_buf *buf;
+	struct file *file;
+	int released;
+
+	dbt_warns(test, "the last put with a poll callback armed (leaked on purpose)");
+	fence = dbt_new_fence(book);
+	dbt_fill_info(test, &info, e, DBT_MINIMAL);
+	info.owner = owner;
+	info.resv = resv;
+	buf = dma_buf_export(&info);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	file = buf->file;
+	/* A pending read fence holds back EPOLLOUT only: its callback arms. */
+	dbt_add_fence(test, resv, fence, DMA_RESV_USAGE_READ);
+	KUNIT_ASSERT_EQ(test, dbt_poll(buf), (__force u32)EPOLLIN);
+	KUNIT_ASSERT_NE(test, (__force u32)buf->cb_out.active, 0);
+	KUNIT_ASSERT_EQ(test, file_count(file), 2);
+
+	dma_buf_put(buf);		/* the case's reference */
+	dbt_last_put_now(file);		/* the callback's: one put too many */
+	msleep(50);
+	released = dbt_settle(e, 0);
+	KUNIT_EXPECT_EQ_MSG(test, released, 0,
+			    "a buffer was released with a poll callback armed");
+	if (released)
+		return;	/* freed under the callback: never signal the fence */
+	dbt_expect_owner_refs(test, owner, 1, 0);
+
+	if (dma_fence_remove_callback(fence, &buf->cb_out.cb))
+		dma_fence_put(fence);	/* the callback's fence reference */
+	else
+		KUNIT_FAIL(test, "the poll callback was not on its fence");
+	dma_fence_signal(fence);
+	dma_fence_put(fence);
+	KUNIT_EXPECT_EQ(test, atomic_read(&e->releases), 0);
+	dbt_expect_clean(test, e);
+}
+
 static struct kunit_case dma_buf_fd_cases[] = {
 	KUNIT_CASE_PARAM(fd_takes_over_the_reference_with_the_flags_asked,
 			 dbt_fd_flags_gen_params),
 	KUNIT_CASE(fd_and_get_refuse_what_is_not_a_buffer),
 	KUNIT_CASE(fd_llseek_only_finds_the_end),
+	KUNIT_CASE(fd_path_is_dmabuf_and_the_name_set_by_ioctl),
 	KUNIT_CASE_PARAM(fd_poll_follows_the_fences_of_the_resv,
 			 dbt_poll_gen_params),
 	KUNIT_CASE(fd_poll_and_last_put_race_on_two_cpus),
+	KUNIT_CASE(fd_poll_armed_at_the_last_put_warns_and_leaks_the_buffer),
 	{}
 };
 
