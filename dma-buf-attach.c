@@ -81,6 +81,9 @@ static long dma_buf_wait_kernel_fences(struct dma_resv *resv)
 
 	dma_resv_assert_held(resv);
 	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_KERNEL, fence) {
+		/* done (also per ->signaled) fences are not waited for */
+		if (dma_fence_is_signaled(fence))
+			continue;
 		ret = dma_fence_wait(fence, true);
 		if (ret)
 			return ret;

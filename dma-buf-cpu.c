@@ -119,7 +119,7 @@ int dma_buf_mmap(struct dma_buf *buf, struct vm_area_struct *vma,
 {
 	unsigned long end;
 
-	if (WARN_ON(!buf || !vma))
+	if (WARN_ON(!buf || !vma || !buf->file))
 		return -EINVAL;
 	if (!buf->ops->mmap)
 		return -EINVAL;
@@ -172,6 +172,9 @@ int dma_buf_vmap(struct dma_buf *buf, struct iosys_map *map)
 	ret = buf->ops->vmap(buf, &mapped);
 	if (WARN_ON_ONCE(ret))
 		return ret;
+	/* success without a mapping would stick the counter at 1 */
+	if (WARN_ON_ONCE(iosys_map_is_null(&mapped)))
+		return -EINVAL;
 
 	buf->vmap_ptr = mapped;
 	buf->vmapping_counter = 1;

@@ -101,14 +101,18 @@ static void dma_buf_poll_done(struct dma_buf_poll_cb_t *pcb,
 {
 	struct dma_buf *buf = poll_cb_to_dma_buf(pcb);
 	unsigned long flags;
+	struct file *file;
 
 	spin_lock_irqsave(&pcb->poll->lock, flags);
 	wake_up_locked_poll(pcb->poll, pcb->active);
 	pcb->active = 0;
+	/* NULL only for a buffer leaked after one put too many */
+	file = buf->file;
 	spin_unlock_irqrestore(&pcb->poll->lock, flags);
 
 	dma_fence_put(fence);
-	fput(buf->file);
+	if (file)
+		fput(file);
 }
 
 static void dma_buf_poll_fence_cb(struct dma_fence *fence,

@@ -132,8 +132,7 @@ static void dma_buf_stats_work(struct work_struct *work)
 			break;
 		}
 
-		ret = dma_buf_fail_alloc() ? -ENOMEM :
-		      kobject_add(&stats->entry.kobj, NULL, "%lu", stats->ino);
+		ret = kobject_add(&stats->entry.kobj, NULL, "%lu", stats->ino);
 		if (ret)
 			pr_warn_ratelimited("dma-buf: no sysfs statistics for buffer %lu: %d\n",
 					    stats->ino, ret);

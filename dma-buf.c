@@ -140,14 +140,21 @@ static void dma_buf_d_release(struct dentry *dentry)
 	 * importer's promise to unmap: either here means a reference was
 	 * dropped too many times.  6.12 BUG()s; freeing would leave the
 	 * callback on its fence, or the mapping in use, pointing at freed
-	 * memory, so the buffer is leaked instead.
+	 * memory, so the buffer is leaked instead.  Its file is being freed
+	 * all the same: forget it, so that the callback does not put it
+	 * (best effort: a callback already running may still do so) and
+	 * the holder of the extra reference finds no file to use.
 	 */
 	if (WARN(buf->cb_in.active || buf->cb_out.active ||
 		 buf->vmapping_counter,
 		 "dma-buf %s released while in use (poll %d/%d, vmap %u): leaked\n",
 		 buf->exp_name, !!buf->cb_in.active, !!buf->cb_out.active,
-		 buf->vmapping_counter))
+		 buf->vmapping_counter)) {
+		spin_lock_irq(&buf->poll.lock);
+		buf->file = NULL;
+		spin_unlock_irq(&buf->poll.lock);
 		return;
+	}
 	WARN(!list_empty(&buf->attachments),
 	     "dma-buf %s released with attachments\n", buf->exp_name);
 

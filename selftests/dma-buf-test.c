@@ -1859,11 +1859,18 @@ static void fd_poll_armed_at_the_last_put_warns_and_leaks_the_buffer(struct kuni
 		return;	/* freed under the callback: never signal the fence */
 	dbt_expect_owner_refs(test, owner, 1, 0);
 
-	if (dma_fence_remove_callback(fence, &buf->cb_out.cb))
-		dma_fence_put(fence);	/* the callback's fence reference */
-	else
-		KUNIT_FAIL(test, "the poll callback was not on its fence");
+	/*
+	 * The freed file must be forgotten, so that the callback, which
+	 * runs when the fence signals, does not put it a second time.
+	 */
+	KUNIT_EXPECT_NULL(test, buf->file);
+	if (buf->file) {
+		/* would put the freed file: take the callback off instead */
+		if (dma_fence_remove_callback(fence, &buf->cb_out.cb))
+			dma_fence_put(fence);
+	}
 	dma_fence_signal(fence);
+	KUNIT_EXPECT_EQ(test, (__force u32)buf->cb_out.active, 0);
 	dma_fence_put(fence);
 	KUNIT_EXPECT_EQ(test, atomic_read(&e->releases), 0);
 	dbt_expect_clean(test, e);
@@ -2439,6 +2446,71 @@ static int dbt_intr_map_thread(void *data)
 	return 0;
 }
 
+/*
+ * A kernel fence whose work is done but which nobody has marked yet: its
+ * ->signaled says so.  6.12's unlocked walk asks ->signaled and skips it.
+ */
+static const char *dbt_done_name(struct dma_fence *fence)
+{
+	return "dbt-done";
+}
+
+static bool dbt_done_signaled(struct dma_fence *fence)
+{
+	return true;
+}
+
+static const struct dma_fence_ops dbt_done_ops = {
+	.get_driver_name = dbt_done_name,
+	.get_timeline_name = dbt_done_name,
+	.signaled = dbt_done_signaled,
+};
+
+static DEFINE_SPINLOCK(dbt_done_lock);
+
+static void map_skips_a_kernel_fence_done_per_its_signaled_callback(struct kunit *test)
+{
+	struct dbt_exp *e = dbt_exp_new(test);
+	struct dma_buf *buf = dbt_export(test, e, DBT_ALL);
+	struct task_struct *task;
+	struct dbt_intr_map *w;
+	struct dma_fence *done;
+
+	done = kzalloc(sizeof(*done), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, done);
+	dma_fence_init(done, &dbt_done_ops, &dbt_done_lock,
+		       dma_fence_context_alloc(1), 1);
+	dbt_add_fence(test, buf->resv, done, DMA_RESV_USAGE_KERNEL);
+	dma_fence_put(done);
+
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	init_completion(&w->done);
+	w->attach = dma_buf_attach(buf, dbt_device(test));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, w->attach);
+
+	/*
+	 * The mapping thread has a signal pending: a wait would end at once
+	 * with -ERESTARTSYS, so only a map that skips the fence succeeds.
+	 */
+	task = kthread_create(dbt_intr_map_thread, w, "dma-buf-kunit/done");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
+	get_task_struct(task);
+	wake_up_process(task);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mock_race_stop_thread,
+							task), 0);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&w->done,
+							  DBT_THREAD_TIMEOUT), 0);
+
+	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(w->sgt));
+	if (!IS_ERR_OR_NULL(w->sgt))
+		dma_buf_unmap_attachment_unlocked(w->attach, w->sgt,
+						  DMA_BIDIRECTIONAL);
+	dma_buf_detach(buf, w->attach);
+	dbt_drop(test, buf, e);
+}
+
 static void map_wait_is_interruptible_and_unmaps_again(struct kunit *test)
 {
 	struct mock_book *book = mock_book_get(test);
@@ -2752,6 +2824,7 @@ static struct kunit_case dma_buf_map_cases[] = {
 			 dbt_wait_gen_params),
 	KUNIT_CASE(map_of_a_dynamic_importer_never_waits_nor_pins_with_move_notify),
 	KUNIT_CASE(map_wait_is_interruptible_and_unmaps_again),
+	KUNIT_CASE(map_skips_a_kernel_fence_done_per_its_signaled_callback),
 	KUNIT_CASE_PARAM(map_hands_out_scrambled_pages_but_true_dma_addresses,
 			 dbt_mangle_gen_params),
 	KUNIT_CASE(move_notify_reaches_dynamic_importers_only),
