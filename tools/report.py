@@ -732,7 +732,7 @@ def summarize(res, args):
         n = res.count(section)
         if not n and section not in res.notes:
             continue
-        print("%-18s %4d passed, %3d failed, %3d skipped" % (
+        print("%-24s %4d passed, %3d failed, %3d skipped" % (
             section, res.count(section, PASS), res.count(section, FAIL), res.count(section, SKIP)))
         skipped = [c for c in res.cases if c[0] == section and c[2] == SKIP]
         if len(skipped) > 10 and section == "kunit":
@@ -744,15 +744,15 @@ def summarize(res, args):
             skipped = [(None, "%s: %d case(s)" % (k[0], n), None, [k[1]] if k[1] else [])
                        for k, n in groups.items()]
         for _, name, _, details in skipped[:10]:
-            print("                   skipped: %s%s" % (name, (" (%s)" % details[0]) if details else ""))
+            print("                         skipped: %s%s" % (name, (" (%s)" % details[0]) if details else ""))
         if len(skipped) > 10:
-            print("                   skipped: ... and %d more" % (len(skipped) - 10))
+            print("                         skipped: ... and %d more" % (len(skipped) - 10))
         for line in res.notes.get(section, [])[:12]:
-            print("                   " + line)
+            print("                         " + line)
         if section == "kunit" and res.suites:
-            print("                   per suite (passed/failed/skipped):")
+            print("                         per suite (passed/failed/skipped):")
             for name, p, f, s in res.suites:
-                print("                     %-44s %4d %4d %4d" % (name, p, f, s))
+                print("                           %-44s %4d %4d %4d" % (name, p, f, s))
 
 
 def main():
