@@ -16,11 +16,12 @@
  * The kset sends no uevents.
  *
  * Creating a sysfs directory costs several times what the rest of an
- * export does, so the export path only queues the buffer: a work item
- * creates the directories of the queued buffers in order.  A directory
- * therefore appears shortly after dma_buf_export() returns, not before;
- * it disappears before the buffer is freed.  A buffer released before its
- * turn is just taken off the queue.
+ * export does, so the export path only queues the buffer: a delayed work
+ * item, about 10 ms later, creates the directories of the queued buffers
+ * in order.  A directory therefore appears shortly after dma_buf_export()
+ * returns, not before; it disappears before the buffer is freed.  A
+ * buffer released before its turn is just taken off the queue, so
+ * short-lived buffers never cost a directory.
  *
  * Locking: @stats_pending_lock (a spinlock, so the export path never
  * waits for the worker) protects the queue.  @stats_mutex serialises the
@@ -142,7 +143,13 @@ static void dma_buf_stats_work(struct work_struct *work)
 	}
 }
 
-static DECLARE_WORK(stats_work, dma_buf_stats_work);
+/*
+ * Directories are made a little after the export, in batches: a buffer
+ * that lives shorter than that never gets one, and on a single CPU the
+ * worker does not preempt the exporting task at every export.
+ */
+#define DMA_BUF_STATS_DELAY	msecs_to_jiffies(10)
+static DECLARE_DELAYED_WORK(stats_work, dma_buf_stats_work);
 
 /* Called by dma_buf_export() before the buffer has a file. */
 int dma_buf_stats_alloc(struct dma_buf *dmabuf)
@@ -180,7 +187,8 @@ void dma_buf_stats_publish(struct dma_buf *dmabuf)
 	spin_lock(&stats_pending_lock);
 	list_add_tail(&stats->pending, &stats_pending);
 	spin_unlock(&stats_pending_lock);
-	schedule_work(&stats_work);
+	/* a no-op while a run is already scheduled */
+	schedule_delayed_work(&stats_work, DMA_BUF_STATS_DELAY);
 }
 
 /* The buffer is being freed: its directory goes first. */
@@ -229,7 +237,7 @@ int dma_buf_init_sysfs_statistics(void)
 
 void dma_buf_uninit_sysfs_statistics(void)
 {
-	flush_work(&stats_work);
+	flush_delayed_work(&stats_work);
 	kset_unregister(stats_buffers);
 	kset_unregister(stats_root);
 }

@@ -43,6 +43,7 @@
 #include <linux/dma-fence-array.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-fence-unwrap.h>
+#include <linux/delay.h>
 #include <linux/dma-resv.h>
 #include <linux/file.h>
 #include <linux/iosys-map.h>
@@ -902,9 +903,10 @@ static void b_dma_buf(struct bench_run *r)
 	}
 	/*
 	 * Work the setup queued (our core creates the sysfs directory of
-	 * the new buffer from a work item; 6.12 did it inside the export
-	 * above) happens now, not inside the timed loop.
+	 * the new buffer from a work item about 10 ms later; 6.12 did it
+	 * inside the export above) happens now, not inside the timed loop.
 	 */
+	msleep(20);
 	__flush_workqueue(system_wq);
 
 	bench_start(r);
