@@ -17,6 +17,8 @@ obj-$(CONFIG_DEBUG_FS)		+= dma-buf-debugfs.o
 obj-$(CONFIG_DMABUF_HEAPS)	+= dma-heap.o heaps/
 obj-$(CONFIG_SYNC_FILE)		+= sync_file.o
 obj-$(CONFIG_SW_SYNC)		+= sw_sync.o sync_debug.o
+# sync_trace.h's TRACE_INCLUDE_PATH is this directory
+CFLAGS_sw_sync.o		:= -I$(src)
 obj-$(CONFIG_UDMABUF)		+= udmabuf.o
 obj-$(CONFIG_DMABUF_SYSFS_STATS) += dma-buf-sysfs-stats.o
 # selftests/: our KUnit suites and the dmabuf_selftests module

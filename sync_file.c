@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sync_file: a fence as a file descriptor (include/uapi/linux/sync_file.h).
+ */
+
+/**
+ * DOC: overview
+ *
+ * A sync_file carries one &dma_fence across the kernel/userspace boundary.
+ * A driver that completes work asynchronously wraps the work's fence in a
+ * sync_file and installs it as an fd (an "out-fence"); userspace waits on
+ * it with poll(), merges several into one, or passes it to another driver
+ * as an "in-fence", which takes the fence back out with
+ * sync_file_get_fence() and waits for it before it starts.
+ *
+ * Handing out a fence, in a driver's ioctl::
+ *
+ *	struct sync_file *sf;
+ *	int fd;
+ *
+ *	fd = get_unused_fd_flags(O_CLOEXEC);
+ *	if (fd < 0)
+ *		return fd;
+ *	sf = sync_file_create(job->done_fence);
+ *	if (!sf) {
+ *		put_unused_fd(fd);
+ *		return -ENOMEM;
+ *	}
+ *	fd_install(fd, sf->file);
+ *	args->out_fence = fd;
+ *
+ * and taking one in::
+ *
+ *	struct dma_fence *in = sync_file_get_fence(args->in_fence);
+ *
+ *	if (!in)
+ *		return -EINVAL;
+ *	ret = my_job_add_dependency(job, in);	// consumes the reference
+ *
+ * The fence of a sync_file never changes. A merge (SYNC_IOC_MERGE) makes a
+ * new sync_file with a new fence, built by dma_fence_unwrap_merge(): the
+ * inputs' containers are flattened, one fence kept per context, and
+ * fences that have signalled are dropped.
+ *
+ * Beyond 6.12, ``/proc/<pid>/fdinfo/<fd>`` of a sync_file lists its fences
+ * (see "sync_file fdinfo" below), so a leaked or stuck fence can be found
+ * without debugfs.
+ *
+ * Locking: a sync_file has no lock of its own. Its fence is set before the
+ * file is visible and stays until release, so every file operation may use
+ * it freely. poll() arms the fence callback at most once (bit
+ * %POLL_ENABLED claims it atomically); release removes it if it is still
+ * pending. All entry points may sleep except where noted.
+ */
+
+/**
+ * DOC: sync_file fdinfo
+ *
+ * After the generic lines (pos, flags, mnt_id, ino) a sync_file's fdinfo
+ * has, each a "key:<TAB>value" line::
+ *
+ *	sync_file:	<name, as SYNC_IOC_FILE_INFO reports it>
+ *	status:	active | signaled | error <errno>
+ *	fences:	<number of fences>
+ *	fence:	context=<u64> seqno=<u64> status=<...> [pending_ms=<n>] \
+ *		[timestamp_ns=<n>] driver=<driver> timeline=<timeline>
+ *
+ * with one ``fence:`` line per fence (on one line; wrapped here). Pending
+ * fences show ``pending_ms``, the milliseconds since the oldest sync_file
+ * that carried the fence was created, a lower bound on how long it has
+ * been outstanding; signalled fences show the CLOCK_MONOTONIC
+ * ``timestamp_ns`` of the signal. The timeline name runs to the end of the
+ * line and may contain spaces.
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/dma-fence-unwrap.h>
+#include <linux/export.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sync_file.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/sync_file.h>
+
+#include "dma-buf-fault.h"
+
+static const struct file_operations sync_file_fops;
+
+/*
+ * A sync_file with its file but no fence yet; the caller sets ->fence
+ * before anybody can reach the file.  fput() of the result is a valid
+ * unwind as long as ->fence is set (release puts it).
+ */
+static struct sync_file *sf_alloc(struct dma_fence *fence, ktime_t created)
+{
+	struct sync_file *sf;
+	struct file *file;
+
+	sf = dma_buf_fail_alloc() ? NULL : kzalloc(sizeof(*sf), GFP_KERNEL);
+	if (!sf)
+		return NULL;
+
+	init_waitqueue_head(&sf->wq);
+	INIT_LIST_HEAD(&sf->cb.node);
+	sf->created = created;
+
+	file = dma_buf_fail_alloc() ? ERR_PTR(-ENOMEM) :
+		anon_inode_getfile("sync_file", &sync_file_fops, sf, 0);
+	if (IS_ERR(file)) {
+		kfree(sf);
+		return NULL;
+	}
+	sf->file = file;
+	sf->fence = fence;
+	return sf;
+}
+
+/**
+ * sync_file_create() - wrap a fence in a new sync_file
+ * @fence: the fence; the sync_file takes a reference of its own
+ *
+ * The sync_file is not installed in any file table: the caller usually
+ * does fd_install(fd, sync_file->file) with an fd it reserved beforehand,
+ * or drops it with fput(sync_file->file). May sleep.
+ *
+ * Return: the new sync_file, or NULL if memory ran out (the caller's
+ * reference on @fence is untouched either way).
+ */
+struct sync_file *sync_file_create(struct dma_fence *fence)
+{
+	struct sync_file *sf = sf_alloc(fence, ktime_get());
+
+	if (sf)
+		dma_fence_get(fence);
+	return sf;
+}
+EXPORT_SYMBOL(sync_file_create);
+
+/* The sync_file behind @fd with a file reference, or NULL. */
+static struct sync_file *sf_from_fd(int fd)
+{
+	struct file *file = fget(fd);
+
+	if (!file)
+		return NULL;
+	if (file->f_op == &sync_file_fops)
+		return file->private_data;
+	fput(file);
+	return NULL;
+}
+
+/**
+ * sync_file_get_fence() - the fence of a sync_file descriptor
+ * @fd: a file descriptor of the calling process
+ *
+ * For a merged sync_file this is the container (a &dma_fence_array or
+ * &dma_fence_chain) that stands for all of its fences. May sleep.
+ *
+ * Return: a new reference to the fence, which the caller must put, or
+ * NULL if @fd is not an open sync_file.
+ */
+struct dma_fence *sync_file_get_fence(int fd)
+{
+	struct sync_file *sf = sf_from_fd(fd);
+	struct dma_fence *fence;
+
+	if (!sf)
+		return NULL;
+	fence = dma_fence_get(sf->fence);
+	fput(sf->file);
+	return fence;
+}
+EXPORT_SYMBOL(sync_file_get_fence);
+
+/**
+ * sync_file_get_name() - the name of a sync_file
+ * @sync_file: the sync_file
+ * @buf: where to write the name
+ * @len: size of @buf; the name is cut to fit and always NUL-terminated
+ *
+ * The name given at merge time, if any; otherwise one is made up from the
+ * fence as "<driver>-<timeline><context>-<seqno>", the form userspace has
+ * always seen from SYNC_IOC_FILE_INFO.
+ *
+ * Return: @buf.
+ */
+char *sync_file_get_name(struct sync_file *sync_file, char *buf, int len)
+{
+	struct dma_fence *fence = sync_file->fence;
+
+	if (sync_file->user_name[0])
+		strscpy(buf, sync_file->user_name, len);
+	else
+		snprintf(buf, len, "%s-%s%llu-%lld",
+			 fence->ops->get_driver_name(fence),
+			 fence->ops->get_timeline_name(fence),
+			 fence->context, fence->seqno);
+	return buf;
+}
+
+static int sf_release(struct inode *inode, struct file *file)
+{
+	struct sync_file *sf = file->private_data;
+
+	/*
+	 * A callback that already ran has taken itself off the fence's list,
+	 * which dma_fence_remove_callback() notices; nobody else can arm it
+	 * any more, since the file is going away.
+	 */
+	if (test_bit(POLL_ENABLED, &sf->flags))
+		dma_fence_remove_callback(sf->fence, &sf->cb);
+	dma_fence_put(sf->fence);
+	kfree(sf);
+	return 0;
+}
+
+static void sf_fence_done(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	struct sync_file *sf = container_of(cb, struct sync_file, cb);
+
+	wake_up_all(&sf->wq);
+}
+
+/*
+ * One callback per sync_file, armed by the first poll() and never
+ * re-armed: a fence signals once, and every later poll() sees it signalled
+ * without waiting.
+ */
+static __poll_t sf_poll(struct file *file, poll_table *wait)
+{
+	struct sync_file *sf = file->private_data;
+
+	poll_wait(file, &sf->wq, wait);
+
+	if (!test_and_set_bit(POLL_ENABLED, &sf->flags) &&
+	    dma_fence_add_callback(sf->fence, &sf->cb, sf_fence_done))
+		wake_up_all(&sf->wq);
+
+	return dma_fence_is_signaled(sf->fence) ? EPOLLIN : 0;
+}
+
+static long sf_ioctl_merge(struct sync_file *sf, void __user *uarg)
+{
+	struct sync_merge_data args;
+	struct sync_file *other, *merged;
+	struct dma_fence *fence;
+	int fd, ret;
+
+	/* 6.12 reserves the fd first: a full table wins over bad input */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
+	ret = -EFAULT;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		goto out_fd;
+	ret = -EINVAL;
+	if (args.flags || args.pad)
+		goto out_fd;
+	ret = -ENOENT;
+	other = sf_from_fd(args.fd2);
+	if (!other)
+		goto out_fd;
+
+	ret = -ENOMEM;
+	fence = dma_fence_unwrap_merge(sf->fence, other->fence);
+	if (!fence)
+		goto out_other;
+	/* the merge is as old as the older input, for fdinfo's ages */
+	merged = sf_alloc(fence, ktime_before(sf->created, other->created) ?
+			  sf->created : other->created);
+	if (!merged) {
+		dma_fence_put(fence);
+		goto out_other;
+	}
+	strscpy(merged->user_name, args.name, sizeof(merged->user_name));
+
+	args.fence = fd;
+	if (copy_to_user(uarg, &args, sizeof(args))) {
+		ret = -EFAULT;
+		fput(merged->file);
+		goto out_other;
+	}
+	fput(other->file);
+	fd_install(fd, merged->file);
+	return 0;
+
+out_other:
+	fput(other->file);
+out_fd:
+	put_unused_fd(fd);
+	return ret;
+}
+
+/* Fill one entry; no byte of it comes from anywhere but @fence. */
+static int sf_fence_info(struct dma_fence *fence, struct sync_fence_info *fi)
+{
+	memset(fi, 0, sizeof(*fi));
+	strscpy(fi->obj_name, fence->ops->get_timeline_name(fence),
+		sizeof(fi->obj_name));
+	strscpy(fi->driver_name, fence->ops->get_driver_name(fence),
+		sizeof(fi->driver_name));
+	fi->status = dma_fence_get_status(fence);
+	if (dma_fence_is_signaled(fence))
+		fi->timestamp_ns = ktime_to_ns(dma_fence_timestamp(fence));
+	return fi->status;
+}
+
+/*
+ * SYNC_IOC_FILE_INFO. The entries are built one at a time on the stack
+ * and copied straight out, so no allocation scales with a user-chosen
+ * count and nothing but the entry itself can leak. The container is
+ * immutable except that a chain may drop signalled links between the two
+ * walks, so the second walk may find fewer fences, never more than it
+ * has room for.
+ */
+static long sf_ioctl_file_info(struct sync_file *sf, void __user *uarg)
+{
+	struct sync_fence_info __user *out;
+	struct sync_file_info query;
+	struct dma_fence_unwrap cursor;
+	struct sync_fence_info fi;
+	struct dma_fence *fence;
+	unsigned int count = 0;
+
+	if (copy_from_user(&query, uarg, sizeof(query)))
+		return -EFAULT;
+	if (query.flags || query.pad)
+		return -EINVAL;
+
+	dma_fence_unwrap_for_each(fence, &cursor, sf->fence)
+		count++;
+
+	if (!query.num_fences) {
+		/* only the count is asked for: the array is not touched */
+		query.status = dma_fence_get_status(sf->fence);
+	} else {
+		if (query.num_fences < count)
+			return -EINVAL;
+
+		out = u64_to_user_ptr(query.sync_fence_info);
+		/* 6.12's rule: the first fence that is not done decides */
+		query.status = 1;
+		count = 0;
+		dma_fence_unwrap_for_each(fence, &cursor, sf->fence) {
+			int status;
+
+			if (count == query.num_fences)
+				break;
+			status = sf_fence_info(fence, &fi);
+			if (query.status > 0)
+				query.status = status;
+			if (copy_to_user(&out[count], &fi, sizeof(fi))) {
+				/* the walk holds a reference: drop it */
+				dma_fence_put(cursor.chain);
+				return -EFAULT;
+			}
+			count++;
+		}
+	}
+
+	sync_file_get_name(sf, query.name, sizeof(query.name));
+	query.num_fences = count;
+	return copy_to_user(uarg, &query, sizeof(query)) ? -EFAULT : 0;
+}
+
+static long sf_ioctl_set_deadline(struct sync_file *sf, void __user *uarg)
+{
+	struct sync_set_deadline args;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.pad)
+		return -EINVAL;
+	dma_fence_set_deadline(sf->fence, ns_to_ktime(args.deadline_ns));
+	return 0;
+}
+
+static long sf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct sync_file *sf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case SYNC_IOC_MERGE:
+		return sf_ioctl_merge(sf, uarg);
+	case SYNC_IOC_FILE_INFO:
+		return sf_ioctl_file_info(sf, uarg);
+	case SYNC_IOC_SET_DEADLINE:
+		return sf_ioctl_set_deadline(sf, uarg);
+	}
+	return -ENOTTY;
+}
+
+static void sf_print_status(struct seq_file *m, int status)
+{
+	if (status < 0)
+		seq_printf(m, "error %d", status);
+	else
+		seq_puts(m, status ? "signaled" : "active");
+}
+
+static void sf_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct sync_file *sf = file->private_data;
+	struct dma_fence_unwrap cursor;
+	struct dma_fence *fence;
+	char name[32];
+	unsigned int count = 0;
+	ktime_t now = ktime_get();
+
+	seq_printf(m, "sync_file:\t%s\nstatus:\t",
+		   sync_file_get_name(sf, name, sizeof(name)));
+	sf_print_status(m, dma_fence_get_status(sf->fence));
+	dma_fence_unwrap_for_each(fence, &cursor, sf->fence)
+		count++;
+	seq_printf(m, "\nfences:\t%u\n", count);
+
+	dma_fence_unwrap_for_each(fence, &cursor, sf->fence) {
+		int status = dma_fence_get_status(fence);
+
+		seq_printf(m, "fence:\tcontext=%llu seqno=%llu status=",
+			   fence->context, fence->seqno);
+		sf_print_status(m, status);
+		if (!status)
+			seq_printf(m, " pending_ms=%lld",
+				   ktime_ms_delta(now, sf->created));
+		else
+			seq_printf(m, " timestamp_ns=%lld",
+				   ktime_to_ns(dma_fence_timestamp(fence)));
+		seq_printf(m, " driver=%s timeline=%s\n",
+			   fence->ops->get_driver_name(fence),
+			   fence->ops->get_timeline_name(fence));
+	}
+}
+
+static const struct file_operations sync_file_fops = {
+	.release	= sf_release,
+	.poll		= sf_poll,
+	.unlocked_ioctl	= sf_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= sf_show_fdinfo,
+};
