@@ -110,21 +110,65 @@ static void b_sync_create(struct run *r)
 	close(tl);
 }
 
+/*
+ * A sync_file with one pending fence on each of @n timelines (opened
+ * into @tls), merged pairwise; -1 on failure.
+ */
+static int fence_set(struct run *r, int *tls, unsigned int n)
+{
+	struct sync_merge_data m;
+	unsigned int i;
+	int set = -1, fd;
+
+	for (i = 0; i < n; i++) {
+		tls[i] = timeline(r);
+		fd = tls[i] < 0 ? -1 : sw_fence(tls[i], 1);
+		if (fd < 0)
+			goto fail;
+		if (set < 0) {
+			set = fd;
+			continue;
+		}
+		memset(&m, 0, sizeof(m));
+		strcpy(m.name, "set");
+		m.fd2 = fd;
+		if (ioctl(set, SYNC_IOC_MERGE, &m)) {
+			close(fd);
+			goto fail;
+		}
+		close(fd);
+		close(set);
+		set = m.fence;
+	}
+	return set;
+fail:
+	FAIL(r, "building the fence set failed");
+	if (set >= 0)
+		close(set);
+	return -1;
+}
+
+static void close_all(int *fds, unsigned int n)
+{
+	while (n--)
+		if (fds[n] >= 0)
+			close(fds[n]);
+}
+
+/* merge of two sync_files of n/2 fences each (distinct timelines) */
 static void b_sync_merge(struct run *r)
 {
-	int tl1 = timeline(r), tl2 = timeline(r), a = -1, b = -1;
+	int tls[64], a, b = -1;
+	unsigned int half = r->n / 2, i;
 	struct sync_merge_data m;
 	uint64_t t0;
-	unsigned int i;
 
-	if (tl1 < 0 || tl2 < 0)
+	memset(tls, 0xff, sizeof(tls));
+	a = fence_set(r, tls, half);
+	if (a >= 0)
+		b = fence_set(r, tls + half, half);
+	if (a < 0 || b < 0)
 		goto out;
-	a = sw_fence(tl1, 1);
-	b = sw_fence(tl2, 1);
-	if (a < 0 || b < 0) {
-		FAIL(r, "SW_SYNC_IOC_CREATE_FENCE failed");
-		goto out;
-	}
 	t0 = now_ns();
 	for (i = 0; i < r->loops; i++) {
 		memset(&m, 0, sizeof(m));
@@ -138,49 +182,41 @@ static void b_sync_merge(struct run *r)
 	}
 	r->ns = now_ns() - t0;
 out:
-	close(a);
-	close(b);
-	close(tl1);
-	close(tl2);
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	close_all(tls, 64);
 }
 
+/* SYNC_IOC_FILE_INFO with room for all n fences of a merged sync_file */
 static void b_sync_info(struct run *r)
 {
-	struct sync_fence_info fi[2];
+	struct sync_fence_info fi[64];
 	struct sync_file_info info;
-	struct sync_merge_data m = { .name = "merged" };
-	int tl1 = timeline(r), tl2 = timeline(r), a = -1, b = -1;
+	int tls[64], set;
 	uint64_t t0;
 	unsigned int i;
 
-	m.fence = -1;
-	if (tl1 < 0 || tl2 < 0)
+	memset(tls, 0xff, sizeof(tls));
+	set = fence_set(r, tls, r->n);
+	if (set < 0)
 		goto out;
-	a = sw_fence(tl1, 1);
-	b = sw_fence(tl2, 1);
-	m.fd2 = b;
-	if (a < 0 || b < 0 || ioctl(a, SYNC_IOC_MERGE, &m)) {
-		FAIL(r, "creating the fences failed");
-		goto out;
-	}
 	t0 = now_ns();
 	for (i = 0; i < r->loops; i++) {
 		memset(&info, 0, sizeof(info));
-		info.num_fences = 2;
+		info.num_fences = r->n;
 		info.sync_fence_info = (uintptr_t)fi;
-		if (ioctl(m.fence, SYNC_IOC_FILE_INFO, &info) ||
-		    info.num_fences != 2) {
+		if (ioctl(set, SYNC_IOC_FILE_INFO, &info) ||
+		    info.num_fences != r->n) {
 			FAIL(r, "SYNC_IOC_FILE_INFO failed");
 			break;
 		}
 	}
 	r->ns = now_ns() - t0;
+	close(set);
 out:
-	close(m.fence);
-	close(a);
-	close(b);
-	close(tl1);
-	close(tl2);
+	close_all(tls, 64);
 }
 
 static void b_sync_poll(struct run *r)
@@ -399,8 +435,10 @@ struct ucase {
 
 static const struct ucase ucases[] = {
 	{ "sync_file create (sw_sync)", b_sync_create, 0, 4096, "sync_file.c,sw_sync.c" },
-	{ "sync_file merge", b_sync_merge, 0, 4096, "sync_file.c" },
-	{ "sync_file info 2 fences", b_sync_info, 0, 4096, "sync_file.c" },
+	{ "sync_file merge", b_sync_merge, 2, 4096, "sync_file.c" },
+	{ "sync_file merge 64", b_sync_merge, 64, 512, "sync_file.c" },
+	{ "sync_file info 2 fences", b_sync_info, 2, 4096, "sync_file.c" },
+	{ "sync_file info 64 fences", b_sync_info, 64, 1024, "sync_file.c" },
 	{ "sync_file poll signalled", b_sync_poll, 0, 4096, "sync_file.c" },
 	{ "dma-buf poll idle", b_dmabuf_poll, 1, 4096, "dma-buf.c,udmabuf.c" },
 	{ "udmabuf create 1 page", b_udmabuf_create, 1, 1024, "udmabuf.c,dma-buf.c" },

@@ -8,7 +8,10 @@
  * polled, merged and inspected - the same API a compositor uses for GPU
  * fences.  This program creates fences at 1, 2 and 3, merges two of them,
  * then advances the timeline one step at a time and shows what signalled.
+ * Along the way it shows a sync_file's fdinfo (which lists its fences) and
+ * a fence going into a dma-buf and coming back out as a sync_file.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,9 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/dma-buf.h>
 #include <linux/sync_file.h>
+#include <linux/udmabuf.h>
 #include <linux/types.h>
 
 /* The sw_sync ioctls are not uapi; they are defined by drivers/dma-buf/sw_sync.c. */
@@ -140,6 +146,108 @@ static void cat(const char *path)
 	fclose(file);
 }
 
+/* The sync_file lines of /proc/self/fdinfo/<fd> (after pos/flags/...). */
+static void show_fdinfo(const char *label, int fd)
+{
+	char path[64], line[512];
+	FILE *file;
+	int ours = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	file = fopen(path, "r");
+	if (!file) {
+		fail(path);
+		return;
+	}
+	printf("  $ cat /proc/self/fdinfo/%d   (%s; pos/flags/mnt_id/ino left out)\n", fd, label);
+	while (fgets(line, sizeof(line), file)) {
+		if (!strncmp(line, "sync_file:", 10))
+			ours = 1;
+		if (ours)
+			printf("  | %s", line);
+	}
+	fclose(file);
+	if (!ours)
+		printf("  | (no sync_file lines: this kernel's sync_file has no fdinfo)\n");
+}
+
+/* A one-page dma-buf from /dev/udmabuf (a sealed memfd), or -1. */
+static int small_dmabuf(void)
+{
+	struct udmabuf_create create = { .size = 4096 };
+	int memfd, dev, buf;
+
+	memfd = memfd_create("demo", MFD_ALLOW_SEALING);
+	if (memfd < 0 || ftruncate(memfd, 4096) ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		fail("memfd");
+		return -1;
+	}
+	dev = open("/dev/udmabuf", O_RDWR);
+	if (dev < 0) {
+		fail("open /dev/udmabuf");
+		close(memfd);
+		return -1;
+	}
+	create.memfd = memfd;
+	buf = ioctl(dev, UDMABUF_CREATE, &create);
+	if (buf < 0)
+		fail("UDMABUF_CREATE");
+	close(dev);
+	close(memfd);
+	return buf;
+}
+
+/*
+ * Implicit meets explicit sync: a sw_sync fence imported into a dma-buf
+ * as a write, then exported back out as the sync_file a reader waits on.
+ */
+static void dmabuf_roundtrip(int timeline, unsigned int value)
+{
+	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
+	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
+	struct pollfd p;
+	int buf = small_dmabuf(), fence;
+	__u32 one = 1;
+
+	if (buf < 0)
+		return;
+	fence = create_fence(timeline, value, "gpu-write");
+	if (fence < 0)
+		goto out;
+	imp.fd = fence;
+	if (ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp)) {
+		fail("DMA_BUF_IOCTL_IMPORT_SYNC_FILE");
+		goto out_fence;
+	}
+	printf("  imported it into a udmabuf as a write (DMA_BUF_IOCTL_IMPORT_SYNC_FILE)\n");
+	p = (struct pollfd){ .fd = buf, .events = POLLIN };
+	printf("  poll(dma-buf, POLLIN): %s\n",
+	       poll(&p, 1, 0) == 0 ? "not readable, the write is pending" : "readable?!");
+	if (p.revents)
+		failures++;
+	if (ioctl(buf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp)) {
+		fail("DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
+		goto out_fence;
+	}
+	printf("  exported what a reader must wait for (DMA_BUF_IOCTL_EXPORT_SYNC_FILE) -> fd %d\n",
+	       exp.fd);
+	show_info("reader", exp.fd);
+	show_fdinfo("reader", exp.fd);
+	if (ioctl(timeline, SW_SYNC_IOC_INC, &one) < 0)
+		fail("SW_SYNC_IOC_INC");
+	printf("  after SW_SYNC_IOC_INC: the reader's sync_file %s, the dma-buf %s\n",
+	       poll_fence(exp.fd, 0) > 0 ? "signalled" : "still waiting?!",
+	       poll(&p, 1, 0) == 1 ? "is readable" : "is not readable?!");
+	if (!(p.revents & POLLIN) || poll_fence(exp.fd, 0) <= 0)
+		failures++;
+	close(exp.fd);
+out_fence:
+	close(fence);
+out:
+	close(buf);
+}
+
 int main(void)
 {
 	static const char *const paths[] = {
@@ -185,6 +293,9 @@ int main(void)
 
 	cat("/sys/kernel/debug/sync/info");
 
+	printf("\n   The same from /proc, without debugfs: the merged sync_file's fdinfo.\n");
+	show_fdinfo("f1+f3", f[3].fd);
+
 	printf("\n5. poll() with a 100 ms timeout before anything signals:\n");
 	for (i = 0; i < 4; i++) {
 		int r = poll_fence(f[i].fd, 100);
@@ -227,6 +338,9 @@ int main(void)
 
 	printf("\n8. The timeline in debugfs again, now at 3:\n");
 	cat("/sys/kernel/debug/sync/info");
+
+	printf("\n9. A fence through a dma-buf: in as a sync_file, out as another.\n");
+	dmabuf_roundtrip(timeline, 4);
 
 	for (i = 0; i < 4; i++)
 		close(f[i].fd);
