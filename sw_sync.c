@@ -32,12 +32,15 @@
  * Any process that can open the file can stall every driver that waits on
  * its fences: it is for testing only (CONFIG_SW_SYNC).
  *
- * Locking: a timeline's pending points are in an xarray indexed by seqno;
- * the xarray's lock, taken with interrupts off, is also the fence lock of
- * all the timeline's points and protects the counter. A point leaves the
- * xarray when it signals or when its last reference goes, whichever comes
- * first, so a point found there under the lock is still allocated (it may
- * be dying: its reference count is then zero and it is skipped).
+ * Locking: a timeline's pending points are in an rbtree ordered by seqno
+ * (in wrapping order: they all lie less than 2^31 ahead of the counter),
+ * with the next to signal cached as the leftmost. The timeline's spinlock,
+ * taken with interrupts off, protects the tree and the counter and is the
+ * fence lock of all its points. A point leaves the tree when it signals or
+ * when its last reference goes, whichever comes first, so a point found
+ * there under the lock is still allocated (it may be dying: its reference
+ * count is then zero and it is skipped). Creating a point never allocates
+ * under the lock.
  */
 
 #include <linux/file.h>
@@ -74,7 +77,6 @@ static void sw_sync_timeline_free(struct kref *kref)
 						kref);
 
 	sync_timeline_debug_remove(tl);
-	xa_destroy(&tl->pts);
 	/* sync/info may still be looking at it */
 	kfree_rcu(tl, rcu);
 }
@@ -100,19 +102,38 @@ static bool sw_sync_signaled(struct dma_fence *fence)
 			       READ_ONCE(dma_fence_parent(fence)->value));
 }
 
+/* Take a point out of its timeline's tree. Called with the lock held. */
+static void sw_sync_unlink(struct sync_timeline *tl, struct sync_pt *point)
+{
+	rb_erase_cached(&point->node, &tl->pending);
+	RB_CLEAR_NODE(&point->node);
+	clear_bit(SW_SYNC_IN_TREE_BIT, &point->base.flags);
+}
+
+/* Nothing to do: but with the op, the core traces enabling as in 6.12. */
+static bool sw_sync_enable_signaling(struct dma_fence *fence)
+{
+	return true;
+}
+
 /*
  * The last reference is gone. If the point is still in the xarray (it
- * never signalled), take it out, unless a newer point of the same value
- * has already replaced it there.
+ * never signalled, or its timeline was closed), take it out, unless a
+ * newer point of the same value has already replaced it there. A point
+ * that is out already skips the lock: a fence callback run under that
+ * lock may drop the last reference of a signalled point.
  */
 static void sw_sync_release(struct dma_fence *fence)
 {
 	struct sync_timeline *tl = dma_fence_parent(fence);
 	unsigned long flags;
 
-	xa_lock_irqsave(&tl->pts, flags);
-	__xa_cmpxchg(&tl->pts, (u32)fence->seqno, to_sync_pt(fence), NULL, 0);
-	xa_unlock_irqrestore(&tl->pts, flags);
+	if (test_bit(SW_SYNC_IN_TREE_BIT, &fence->flags)) {
+		spin_lock_irqsave(&tl->lock, flags);
+		if (test_bit(SW_SYNC_IN_TREE_BIT, &fence->flags))
+			sw_sync_unlink(tl, to_sync_pt(fence));
+		spin_unlock_irqrestore(&tl->lock, flags);
+	}
 
 	sw_sync_timeline_put(tl);
 	dma_fence_free(fence);
@@ -140,7 +161,7 @@ static void sw_sync_set_deadline(struct dma_fence *fence, ktime_t deadline)
 	if (!test_bit(SW_SYNC_HAS_DEADLINE_BIT, &fence->flags) ||
 	    ktime_before(deadline, point->deadline)) {
 		point->deadline = deadline;
-		__set_bit(SW_SYNC_HAS_DEADLINE_BIT, &fence->flags);
+		set_bit(SW_SYNC_HAS_DEADLINE_BIT, &fence->flags);
 	}
 	spin_unlock_irqrestore(fence->lock, flags);
 }
@@ -148,30 +169,13 @@ static void sw_sync_set_deadline(struct dma_fence *fence, ktime_t deadline)
 static const struct dma_fence_ops sw_sync_fence_ops = {
 	.get_driver_name	= sw_sync_driver_name,
 	.get_timeline_name	= sw_sync_timeline_name,
+	.enable_signaling	= sw_sync_enable_signaling,
 	.signaled		= sw_sync_signaled,
 	.release		= sw_sync_release,
 	.fence_value_str	= sw_sync_fence_value_str,
 	.timeline_value_str	= sw_sync_timeline_value_str,
 	.set_deadline		= sw_sync_set_deadline,
 };
-
-/*
- * Take the live points with seqno in [@first, @last] out of the xarray,
- * each with a reference, onto @batch. Called with the lock held.
- */
-static void sw_sync_take(struct sync_timeline *tl, u32 first, u32 last,
-			 struct list_head *batch)
-{
-	struct sync_pt *point;
-	unsigned long seqno;
-
-	xa_for_each_range(&tl->pts, seqno, point, first, last) {
-		__xa_erase(&tl->pts, seqno);
-		/* a dying point's release will find its slot empty */
-		if (dma_fence_get_rcu(&point->base))
-			list_add_tail(&point->signal, batch);
-	}
-}
 
 static void sw_sync_put_batch(struct list_head *batch)
 {
@@ -184,34 +188,39 @@ static void sw_sync_put_batch(struct list_head *batch)
 }
 
 /*
- * Advance @tl by @step (at most INT_MAX, so the points passed are exactly
- * those in (old, old + step]) and signal them in order. Every point of
- * the batch is referenced before the first is signalled: a callback that
- * drops a reference can then not free a point of the batch, whose release
- * would take the lock held here.
+ * Advance @tl by @step (at most INT_MAX: every pending point lies less
+ * than 2^31 ahead, so the tree's order is the order the points are
+ * reached in) and signal what it passes, in order. Every point of the
+ * batch is referenced before the first is signalled: a callback that
+ * drops a reference can then not free a point of the batch, and the
+ * points of the batch are out of the tree, so their release would not
+ * take the lock held here anyway.
  */
 static void sw_sync_advance(struct sync_timeline *tl, u32 step)
 {
-	LIST_HEAD(batch);
 	struct sync_pt *point;
-	u32 from, to;
+	struct rb_node *node;
+	LIST_HEAD(batch);
+	int value;
 
 	/* 6.12 traces before the step: the event shows the old value */
 	trace_sync_timeline(tl);
 
-	xa_lock_irq(&tl->pts);
-	from = (u32)tl->value + 1;
-	to = (u32)tl->value + step;
-	WRITE_ONCE(tl->value, (int)to);
-	if (step && from <= to) {
-		sw_sync_take(tl, from, to, &batch);
-	} else if (step) {
-		sw_sync_take(tl, from, U32_MAX, &batch);
-		sw_sync_take(tl, 0, to, &batch);
+	spin_lock_irq(&tl->lock);
+	value = (int)((u32)tl->value + step);
+	WRITE_ONCE(tl->value, value);
+	while ((node = rb_first_cached(&tl->pending))) {
+		point = rb_entry(node, struct sync_pt, node);
+		if (!sw_sync_reached(point->base.seqno, value))
+			break;
+		sw_sync_unlink(tl, point);
+		/* a dying point is only waiting for the lock to free itself */
+		if (dma_fence_get_rcu(&point->base))
+			list_add_tail(&point->signal, &batch);
 	}
 	list_for_each_entry(point, &batch, signal)
 		dma_fence_signal_locked(&point->base);
-	xa_unlock_irq(&tl->pts);
+	spin_unlock_irq(&tl->lock);
 
 	sw_sync_put_batch(&batch);
 }
@@ -222,45 +231,53 @@ static void sw_sync_advance(struct sync_timeline *tl, u32 step)
  */
 static struct sync_pt *sw_sync_point(struct sync_timeline *tl, u32 seqno)
 {
-	struct sync_pt *point, *cur, *old;
+	struct rb_node **link = &tl->pending.rb_root.rb_node, *parent = NULL;
+	struct sync_pt *point, *other;
+	bool leftmost = true;
+	s32 order;
 
 	point = dma_buf_fail_alloc() ? NULL : kzalloc(sizeof(*point), GFP_KERNEL);
 	if (!point)
 		return NULL;
 	kref_get(&tl->kref);
-	dma_fence_init(&point->base, &sw_sync_fence_ops, &tl->pts.xa_lock,
+	dma_fence_init(&point->base, &sw_sync_fence_ops, &tl->lock,
 		       tl->context, seqno);
 	INIT_LIST_HEAD(&point->signal);
 
-	xa_lock_irq(&tl->pts);
-	for (;;) {
-		/* signals the point if the counter is already there */
-		if (dma_fence_is_signaled_locked(&point->base))
-			break;
+	spin_lock_irq(&tl->lock);
+	/* signals the point if the counter is already there */
+	if (dma_fence_is_signaled_locked(&point->base))
+		goto unlock;
 
-		cur = xa_load(&tl->pts, seqno);
-		if (cur && dma_fence_get_rcu(&cur->base)) {
-			xa_unlock_irq(&tl->pts);
-			dma_fence_put(&point->base);
-			return cur;
+	while (*link) {
+		parent = *link;
+		other = rb_entry(parent, struct sync_pt, node);
+		order = (s32)(seqno - (u32)other->base.seqno);
+		if (order < 0) {
+			link = &parent->rb_left;
+		} else if (order > 0) {
+			link = &parent->rb_right;
+			leftmost = false;
+		} else {
+			/* that value is pending: share it, unless it is dying */
+			if (dma_fence_get_rcu(&other->base)) {
+				spin_unlock_irq(&tl->lock);
+				dma_fence_put(&point->base);
+				return other;
+			}
+			rb_replace_node_cached(parent, &point->node,
+					       &tl->pending);
+			RB_CLEAR_NODE(parent);
+			clear_bit(SW_SYNC_IN_TREE_BIT, &other->base.flags);
+			goto linked;
 		}
-
-		/* may drop the lock to allocate, hence the loop */
-		old = dma_buf_fail_alloc() ? XA_ERROR(-ENOMEM) :
-			__xa_cmpxchg(&tl->pts, seqno, cur, point, GFP_KERNEL);
-		if (xa_is_err(old)) {
-			xa_unlock_irq(&tl->pts);
-			dma_fence_put(&point->base);
-			return NULL;
-		}
-		if (old != cur)
-			continue;
-		/* in; but the counter may have moved while unlocked */
-		if (dma_fence_is_signaled_locked(&point->base))
-			__xa_erase(&tl->pts, seqno);
-		break;
 	}
-	xa_unlock_irq(&tl->pts);
+	rb_link_node(&point->node, parent, link);
+	rb_insert_color_cached(&point->node, &tl->pending, leftmost);
+linked:
+	set_bit(SW_SYNC_IN_TREE_BIT, &point->base.flags);
+unlock:
+	spin_unlock_irq(&tl->lock);
 	return point;
 }
 
@@ -275,7 +292,8 @@ static int sw_sync_open(struct inode *inode, struct file *file)
 	kref_init(&tl->kref);
 	__get_task_comm(tl->name, sizeof(tl->name), current);
 	tl->context = dma_fence_context_alloc(1);
-	xa_init_flags(&tl->pts, XA_FLAGS_LOCK_IRQ);
+	spin_lock_init(&tl->lock);
+	tl->pending = RB_ROOT_CACHED;
 	sync_timeline_debug_add(tl);
 
 	file->private_data = tl;
@@ -284,7 +302,7 @@ static int sw_sync_open(struct inode *inode, struct file *file)
 
 /*
  * The timeline's owner is gone: fail what is pending, so that nothing
- * waits forever. The points stay in the xarray, so sync/info still shows
+ * waits forever. The points stay in the tree, so sync/info still shows
  * them (with their error) until they are released.
  */
 static int sw_sync_close(struct inode *inode, struct file *file)
@@ -292,17 +310,19 @@ static int sw_sync_close(struct inode *inode, struct file *file)
 	struct sync_timeline *tl = file->private_data;
 	LIST_HEAD(batch);
 	struct sync_pt *point;
-	unsigned long seqno;
+	struct rb_node *node;
 
-	xa_lock_irq(&tl->pts);
-	xa_for_each(&tl->pts, seqno, point)
+	spin_lock_irq(&tl->lock);
+	for (node = rb_first_cached(&tl->pending); node; node = rb_next(node)) {
+		point = rb_entry(node, struct sync_pt, node);
 		if (dma_fence_get_rcu(&point->base))
 			list_add_tail(&point->signal, &batch);
+	}
 	list_for_each_entry(point, &batch, signal) {
 		dma_fence_set_error(&point->base, -ENOENT);
 		dma_fence_signal_locked(&point->base);
 	}
-	xa_unlock_irq(&tl->pts);
+	spin_unlock_irq(&tl->lock);
 
 	sw_sync_put_batch(&batch);
 	sw_sync_timeline_put(tl);

@@ -92,19 +92,13 @@ static void sync_info_point(struct seq_file *m, struct sync_pt *pt)
 /* A timeline and its points, from the next to signal to the last. */
 static void sync_info_timeline(struct seq_file *m, struct sync_timeline *tl)
 {
-	struct sync_pt *pt;
-	unsigned long seqno;
-	u32 next;
+	struct rb_node *node;
 
-	xa_lock_irq(&tl->pts);
+	spin_lock_irq(&tl->lock);
 	seq_printf(m, "%s: %d\n", tl->name, tl->value);
-	next = (u32)tl->value + 1;
-	xa_for_each_range(&tl->pts, seqno, pt, next, U32_MAX)
-		sync_info_point(m, pt);
-	if (next)
-		xa_for_each_range(&tl->pts, seqno, pt, 0, next - 1)
-			sync_info_point(m, pt);
-	xa_unlock_irq(&tl->pts);
+	for (node = rb_first_cached(&tl->pending); node; node = rb_next(node))
+		sync_info_point(m, rb_entry(node, struct sync_pt, node));
+	spin_unlock_irq(&tl->lock);
 	seq_putc(m, '\n');
 }
 

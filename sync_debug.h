@@ -13,7 +13,8 @@
 #include <linux/list.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
-#include <linux/xarray.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
 
 /**
  * struct sync_timeline - one sw_sync timeline (one open of sync/sw_sync)
@@ -22,9 +23,10 @@
  * @context: the fence context of all its points
  * @value: how far the timeline has advanced; a point with a seqno at or
  *	before it (in 32-bit wrapping order) has signalled
- * @pts: the points that have not signalled, indexed by seqno; its lock
- *	(``pts.xa_lock``, taken with interrupts off) is also the fence lock
- *	of every point and protects @value
+ * @lock: protects @value and @pending; the fence lock of every point;
+ *	taken with interrupts off
+ * @pending: the points that have not signalled (and, once the timeline
+ *	is closed, those it failed), ordered by seqno in wrapping order
  * @link: on the list sync/info walks (RCU)
  * @rcu: the timeline is freed after a grace period, for that walk
  */
@@ -33,7 +35,8 @@ struct sync_timeline {
 	char			name[32];
 	u64			context;
 	int			value;
-	struct xarray		pts;
+	spinlock_t		lock;		/* see @lock above */
+	struct rb_root_cached	pending;
 	struct list_head	link;
 	struct rcu_head		rcu;
 };
@@ -41,21 +44,25 @@ struct sync_timeline {
 /**
  * struct sync_pt - a point on a sw_sync timeline: a fence
  * @base: the fence; its seqno is the point's value
+ * @node: in the timeline's @pending tree, while %SW_SYNC_IN_TREE_BIT is set
  * @signal: on a local list while sw_sync signals a batch of points
  * @deadline: the earliest deadline hint set on it, valid once the fence
  *	flag bit %SW_SYNC_HAS_DEADLINE_BIT is set (both under the fence lock)
  */
 struct sync_pt {
 	struct dma_fence	base;
+	struct rb_node		node;
 	struct list_head	signal;
 	ktime_t			deadline;
 };
 
 #define SW_SYNC_HAS_DEADLINE_BIT	DMA_FENCE_FLAG_USER_BITS
+/* set while the point is in its timeline's tree; changed under its lock */
+#define SW_SYNC_IN_TREE_BIT		(DMA_FENCE_FLAG_USER_BITS + 1)
 
 static inline struct sync_timeline *dma_fence_parent(struct dma_fence *fence)
 {
-	return container_of(fence->lock, struct sync_timeline, pts.xa_lock);
+	return container_of(fence->lock, struct sync_timeline, lock);
 }
 
 /*
