@@ -66,14 +66,18 @@
  *		[timestamp_ns=<n>] driver=<driver> timeline=<timeline>
  *
  * with one ``fence:`` line per fence (on one line; wrapped here). Pending
- * fences show ``pending_ms``, the milliseconds since the oldest sync_file
- * that carried the fence was created, a lower bound on how long it has
- * been outstanding; signalled fences show the CLOCK_MONOTONIC
- * ``timestamp_ns`` of the signal. The timeline name runs to the end of the
- * line and may contain spaces.
+ * fences show ``pending_ms``, the milliseconds since this sync_file (for
+ * a merge: the newer of its inputs) was created, a lower bound on how long
+ * the fence has been outstanding; signalled fences show the
+ * CLOCK_MONOTONIC ``timestamp_ns`` of the signal. Names are printed with
+ * non-printable characters and backslashes escaped (``\ooo``); the
+ * timeline name runs to the end of the line and may contain spaces. At
+ * most 256 fences are listed; a last line ``fences_not_listed:<TAB><n>``
+ * counts the rest.
  */
 
 #include <linux/anon_inodes.h>
+#include <linux/ctype.h>
 #include <linux/dma-fence-unwrap.h>
 #include <linux/export.h>
 #include <linux/file.h>
@@ -237,7 +241,8 @@ static __poll_t sf_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &sf->wq, wait);
 
-	if (!test_and_set_bit(POLL_ENABLED, &sf->flags) &&
+	if (!test_bit(POLL_ENABLED, &sf->flags) &&
+	    !test_and_set_bit(POLL_ENABLED, &sf->flags) &&
 	    dma_fence_add_callback(sf->fence, &sf->cb, sf_fence_done))
 		wake_up_all(&sf->wq);
 
@@ -271,13 +276,18 @@ static long sf_ioctl_merge(struct sync_file *sf, void __user *uarg)
 	fence = dma_fence_unwrap_merge(sf->fence, other->fence);
 	if (!fence)
 		goto out_other;
-	/* the merge is as old as the older input, for fdinfo's ages */
-	merged = sf_alloc(fence, ktime_before(sf->created, other->created) ?
+	/*
+	 * fdinfo's ages are lower bounds: the merge may keep only the newer
+	 * input's fences, so it is as old as that one
+	 */
+	merged = sf_alloc(fence, ktime_after(sf->created, other->created) ?
 			  sf->created : other->created);
 	if (!merged) {
 		dma_fence_put(fence);
 		goto out_other;
 	}
+	/* 6.12 hands the terminated name back, too */
+	args.name[sizeof(args.name) - 1] = '\0';
 	strscpy(merged->user_name, args.name, sizeof(merged->user_name));
 
 	args.fence = fd;
@@ -311,22 +321,58 @@ static int sf_fence_info(struct dma_fence *fence, struct sync_fence_info *fi)
 	return fi->status;
 }
 
+/* entries built on the stack per copy_to_user() of SYNC_IOC_FILE_INFO */
+#define SF_INFO_BATCH	8
+
 /*
- * SYNC_IOC_FILE_INFO. The entries are built one at a time on the stack
- * and copied straight out, so no allocation scales with a user-chosen
- * count and nothing but the entry itself can leak. The container is
- * immutable except that a chain may drop signalled links between the two
- * walks, so the second walk may find fewer fences, never more than it
- * has room for.
+ * Write the fences of @sf to @out, at most @room of them, in batches built
+ * on the stack: no allocation scales with a user-chosen count, and no
+ * byte that is not part of an entry is copied. The container is immutable
+ * except that a chain may drop signalled links after the caller counted,
+ * so this may find fewer fences than that count, never more than @room.
+ * Returns the number written or -EFAULT; *@status follows 6.12's rule,
+ * the first fence that is pending or failed decides, else 1.
  */
+static long sf_copy_fences(struct sync_file *sf, struct sync_fence_info __user *out,
+			   u32 room, int *status)
+{
+	struct sync_fence_info batch[SF_INFO_BATCH];
+	struct dma_fence_unwrap cursor;
+	struct dma_fence *fence;
+	unsigned int done = 0, n = 0;
+	int one;
+
+	*status = 1;
+	dma_fence_unwrap_for_each(fence, &cursor, sf->fence) {
+		if (done + n == room) {
+			dma_fence_put(cursor.chain);	/* the walk's reference */
+			break;
+		}
+		one = sf_fence_info(fence, &batch[n++]);
+		if (*status > 0)
+			*status = one;
+		if (n < SF_INFO_BATCH)
+			continue;
+		if (copy_to_user(out + done, batch, sizeof(batch))) {
+			dma_fence_put(cursor.chain);
+			return -EFAULT;
+		}
+		done += n;
+		n = 0;
+	}
+	if (n && copy_to_user(out + done, batch, n * sizeof(batch[0])))
+		return -EFAULT;
+	return done + n;
+}
+
+/* SYNC_IOC_FILE_INFO: see struct sync_file_info for the protocol. */
 static long sf_ioctl_file_info(struct sync_file *sf, void __user *uarg)
 {
-	struct sync_fence_info __user *out;
 	struct sync_file_info query;
 	struct dma_fence_unwrap cursor;
-	struct sync_fence_info fi;
 	struct dma_fence *fence;
 	unsigned int count = 0;
+	long written;
 
 	if (copy_from_user(&query, uarg, sizeof(query)))
 		return -EFAULT;
@@ -342,26 +388,11 @@ static long sf_ioctl_file_info(struct sync_file *sf, void __user *uarg)
 	} else {
 		if (query.num_fences < count)
 			return -EINVAL;
-
-		out = u64_to_user_ptr(query.sync_fence_info);
-		/* 6.12's rule: the first fence that is not done decides */
-		query.status = 1;
-		count = 0;
-		dma_fence_unwrap_for_each(fence, &cursor, sf->fence) {
-			int status;
-
-			if (count == query.num_fences)
-				break;
-			status = sf_fence_info(fence, &fi);
-			if (query.status > 0)
-				query.status = status;
-			if (copy_to_user(&out[count], &fi, sizeof(fi))) {
-				/* the walk holds a reference: drop it */
-				dma_fence_put(cursor.chain);
-				return -EFAULT;
-			}
-			count++;
-		}
+		written = sf_copy_fences(sf, u64_to_user_ptr(query.sync_fence_info),
+					 query.num_fences, &query.status);
+		if (written < 0)
+			return written;
+		count = written;
 	}
 
 	sync_file_get_name(sf, query.name, sizeof(query.name));
@@ -405,25 +436,50 @@ static void sf_print_status(struct seq_file *m, int status)
 		seq_puts(m, status ? "signaled" : "active");
 }
 
+/*
+ * fdinfo lists at most this many fences: a reader such as lsof must not
+ * make the kernel walk and print a merge of thousands
+ */
+#define SF_FDINFO_MAX_FENCES	256
+
+/* Names come from userspace (merge names, task names): no raw newlines. */
+static void sf_print_name(struct seq_file *m, const char *key, const char *name)
+{
+	seq_puts(m, key);
+	for (; *name; name++) {
+		if (*name == '\\' || !isprint(*name))
+			seq_printf(m, "\\%03o", (unsigned char)*name);
+		else
+			seq_putc(m, *name);
+	}
+}
+
 static void sf_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct sync_file *sf = file->private_data;
 	struct dma_fence_unwrap cursor;
 	struct dma_fence *fence;
 	char name[32];
-	unsigned int count = 0;
+	unsigned int count = 0, shown = 0;
 	ktime_t now = ktime_get();
 
-	seq_printf(m, "sync_file:\t%s\nstatus:\t",
-		   sync_file_get_name(sf, name, sizeof(name)));
+	sf_print_name(m, "sync_file:\t",
+		      sync_file_get_name(sf, name, sizeof(name)));
+	seq_puts(m, "\nstatus:\t");
 	sf_print_status(m, dma_fence_get_status(sf->fence));
 	dma_fence_unwrap_for_each(fence, &cursor, sf->fence)
 		count++;
 	seq_printf(m, "\nfences:\t%u\n", count);
 
 	dma_fence_unwrap_for_each(fence, &cursor, sf->fence) {
-		int status = dma_fence_get_status(fence);
+		int status;
 
+		if (shown == SF_FDINFO_MAX_FENCES) {
+			dma_fence_put(cursor.chain);
+			break;
+		}
+		shown++;
+		status = dma_fence_get_status(fence);
 		seq_printf(m, "fence:\tcontext=%llu seqno=%llu status=",
 			   fence->context, fence->seqno);
 		sf_print_status(m, status);
@@ -433,10 +489,13 @@ static void sf_show_fdinfo(struct seq_file *m, struct file *file)
 		else
 			seq_printf(m, " timestamp_ns=%lld",
 				   ktime_to_ns(dma_fence_timestamp(fence)));
-		seq_printf(m, " driver=%s timeline=%s\n",
-			   fence->ops->get_driver_name(fence),
-			   fence->ops->get_timeline_name(fence));
+		sf_print_name(m, " driver=", fence->ops->get_driver_name(fence));
+		sf_print_name(m, " timeline=",
+			      fence->ops->get_timeline_name(fence));
+		seq_putc(m, '\n');
 	}
+	if (count > shown)
+		seq_printf(m, "fences_not_listed:\t%u\n", count - shown);
 }
 
 static const struct file_operations sync_file_fops = {

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: GPL-1.0+ WITH Linux-syscall-note */
 /*
  * The ioctls of a sync_file descriptor.
  *
@@ -57,8 +57,10 @@ struct sync_fence_info {
  * struct sync_file_info - argument of SYNC_IOC_FILE_INFO
  * @name: out: the sync_file's name (the merge name, or one made up from
  *	its fence)
- * @status: out: 1 when all fences have signalled, 0 while any is pending,
- *	a negative errno if one failed
+ * @status: out: with @num_fences zero, the status of the sync_file's
+ *	fence (1 signalled, 0 pending, a negative errno if it failed);
+ *	otherwise 1 if every fence has signalled, else the status of the
+ *	first fence in the list that is pending (0) or failed
  * @flags: must be zero
  * @num_fences: in: room in @sync_fence_info, in entries; out: how many
  *	fences the sync_file has (and entries were written)
