@@ -23,6 +23,8 @@ if [ $# -gt 0 ]; then
 	TOOLS_TESTS=$(mktemp -d "$TRY/tests.XXXX")
 	mkdir -p "$TOOLS_TESTS/guest/tests"
 	cp "$@" "$TOOLS_TESTS/guest/tests/"
+	# the headers they share (tap.h)
+	cp "$TOOLS"/guest/tests/*.h "$TOOLS_TESTS/guest/tests/"
 	(TOOLS=$TOOLS_TESTS build_tap_programs "$inc" "$TRY/tap") ||
 		{ tail -n 30 "$LOGS/userspace-gcc.log"; exit 1; }
 	grep -v '^upstream-' "$TRY/tap/list" >"$TRY/tap/list.new" && mv "$TRY/tap/list.new" "$TRY/tap/list"

@@ -45,20 +45,12 @@
 #include <linux/sync_file.h>
 #include <linux/udmabuf.h>
 
-/* sw_sync's ioctls are not in the uapi headers */
-struct sw_sync_create_fence_data {
-	__u32 value;
-	char name[32];
-	__s32 fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC		 _IOW('W', 1, __u32)
+#include "tap.h"
 
 /* the plain name is whichever of _A (u32) and _B (u64) has pointer size */
 _Static_assert(DMA_BUF_SET_NAME == (sizeof(void *) == 8 ? DMA_BUF_SET_NAME_B :
 				    DMA_BUF_SET_NAME_A), "DMA_BUF_SET_NAME");
 
-#define SW_SYNC_PATH	"/sys/kernel/debug/sync/sw_sync"
 #define BUFINFO_PATH	"/sys/kernel/debug/dma_buf/bufinfo"
 #define STATS_DIR	"/sys/kernel/dmabuf/buffers"
 #define RD		DMA_BUF_SYNC_READ
@@ -72,58 +64,6 @@ static long pgsz;
 static int udmabuf_dev, heap_dev;
 static char *bad_ptr;		/* an unmapped page, right after a mapped one */
 static char *ro_page;		/* a read-only page */
-static int case_failed;
-static char text[1 << 20];	/* what read_text() read */
-
-static bool report(bool ok, const char *fn, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static bool report(bool ok, const char *fn, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok)
-		return true;
-	case_failed = 1;
-	printf("# %s:%d: ", fn, line);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return false;
-}
-
-/* cond is evaluated before the diagnostic's arguments */
-#define EXPECT(cond, ...) ({						\
-	bool c_ = (cond);						\
-	report(c_, __func__, __LINE__, __VA_ARGS__);			\
-})
-#define REQUIRE(cond, ...)						\
-	do {								\
-		if (!EXPECT(cond, __VA_ARGS__))				\
-			return;						\
-	} while (0)
-#define SETUP(cond) REQUIRE(cond, "setup: %s", strerror(errno))
-/* expr must fail with errno want, or return 0 when want is 0 */
-#define EXPECT_ERR(expr, want) ({					\
-	long r_ = (long)(expr);						\
-	int e_ = errno;							\
-	EXPECT((want) ? r_ == -1 && e_ == (want) : r_ == 0, "%s = %ld (%s), want %s", \
-	       #expr, r_, r_ == -1 ? strerror(e_) : "-", (want) ? strerror(want) : "0"); \
-})
-#define EXPECT_ZERO(expr) EXPECT_ERR(expr, 0)
-/* an event mask (poll, epoll) must be want */
-#define EV_IS(expr, want, what) ({					\
-	int v_ = (expr);						\
-	EXPECT(v_ == (want), "%s: %s = %#x, want %#x", what, #expr, v_, want); \
-})
-
-#define CLOSE(...) close_all((int[]){ __VA_ARGS__ }, sizeof((int[]){ __VA_ARGS__ }) / sizeof(int))
-static void close_all(const int *fd, size_t n)
-{
-	while (n--)
-		if (fd[n] >= 0)
-			close(fd[n]);
-}
 
 static double now_ms(void)
 {
@@ -267,21 +207,6 @@ static int poll_ev(int fd, short events, int timeout)
 
 /* ---- procfs, debugfs ------------------------------------------------------ */
 
-static char *read_text(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, len = 0;
-
-	if (fd < 0)
-		return NULL;
-	while (len < (ssize_t)sizeof(text) - 1 &&
-	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	text[len] = 0;
-	return text;
-}
-
 static bool fdinfo_get(int fd, const char *key, char *val, size_t len)
 {
 	size_t klen = strlen(key);
@@ -310,19 +235,6 @@ static long long fdinfo_num(int fd, const char *key)
 static unsigned long buf_ino(int fd)
 {
 	return (unsigned long)fdinfo_num(fd, "ino");
-}
-
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return d ? n : -1;
 }
 
 /* bufinfo's last line is "Total N objects, M bytes" */

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tap.h: what the TAP programs in this directory share -- the failure
+ * report and its EXPECT family, fd and text helpers, and sw_sync's ioctls
+ * (not uAPI: drivers/dma-buf/sync_debug.h has the kernel's copy).
+ *
+ * Each program is one translation unit: the state here is its own.  A
+ * case sets case_failed through report(); the program's runner prints
+ * "ok"/"not ok" per case.
+ */
+#ifndef DMABUF_TAP_H
+#define DMABUF_TAP_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/types.h>
+
+struct sw_sync_create_fence_data {
+	__u32 value;
+	char name[32];
+	__s32 fence;
+};
+
+struct sw_sync_get_deadline {
+	__u64 deadline_ns;
+	__u32 pad;
+	__s32 fence_fd;
+};
+
+#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
+#define SW_SYNC_IOC_INC		 _IOW('W', 1, __u32)
+#define SW_SYNC_GET_DEADLINE	 _IOWR('W', 2, struct sw_sync_get_deadline)
+#define SW_SYNC_PATH		 "/sys/kernel/debug/sync/sw_sync"
+
+static int case_failed;
+static char text[1 << 20];	/* what read_text() read */
+
+static inline bool report(bool ok, const char *fn, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static inline bool report(bool ok, const char *fn, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return true;
+	case_failed = 1;
+	printf("# %s:%d: ", fn, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return false;
+}
+
+/* cond is evaluated before the diagnostic's arguments */
+#define EXPECT(cond, ...) ({						\
+	bool c_ = (cond);						\
+	report(c_, __func__, __LINE__, __VA_ARGS__);			\
+})
+#define REQUIRE(cond, ...)						\
+	do {								\
+		if (!EXPECT(cond, __VA_ARGS__))				\
+			return;						\
+	} while (0)
+#define SETUP(cond) REQUIRE(cond, "setup: %s", strerror(errno))
+/* expr must fail with errno want, or return 0 when want is 0 */
+#define EXPECT_ERR(expr, want) ({					\
+	long r_ = (long)(expr);						\
+	int e_ = errno;							\
+	EXPECT((want) ? r_ == -1 && e_ == (want) : r_ == 0, "%s = %ld (%s), want %s", \
+	       #expr, r_, r_ == -1 ? strerror(e_) : "-", (want) ? strerror(want) : "0"); \
+})
+#define EXPECT_ZERO(expr) EXPECT_ERR(expr, 0)
+/* an event mask (poll, epoll) must be want */
+#define EV_IS(expr, want, what) ({					\
+	int v_ = (expr);						\
+	EXPECT(v_ == (want), "%s: %s = %#x, want %#x", what, #expr, v_, want); \
+})
+
+#define FDS_SAME(fds) EXPECT(fd_count() == (fds), "fd count %d, was %d", fd_count(), fds)
+
+#define CLOSE(...) close_all((int[]){ __VA_ARGS__ }, sizeof((int[]){ __VA_ARGS__ }) / sizeof(int))
+static inline void close_all(const int *fd, size_t n)
+{
+	while (n--)
+		if (fd[n] >= 0)
+			close(fd[n]);
+}
+
+/* the whole of a (small) file into text[], NUL-terminated; NULL on error */
+static inline char *read_text(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return NULL;
+	while (len < (ssize_t)sizeof(text) - 1 &&
+	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	text[len] = 0;
+	return text;
+}
+
+/* open fds of this process, not counting the one that reads the list */
+static inline int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return d ? n - 1 : -1;
+}
+
+#endif /* DMABUF_TAP_H */
