@@ -19,7 +19,7 @@
  *   is not used.
  * - SW_SYNC_IOC_INC (a __u32): advance the counter and signal every point
  *   it passes, in order. Values compare in 32-bit wrapping order, so a
- *   point more than 2^31 ahead of the counter counts as passed.
+ *   point 2^31 or more ahead of the counter counts as passed.
  * - SW_SYNC_GET_DEADLINE (struct sw_sync_get_deadline): the earliest
  *   deadline set on a point through SYNC_IOC_SET_DEADLINE, -ENOENT if
  *   there is none, -EINVAL if @fence_fd is not a sw_sync point.
@@ -41,6 +41,12 @@
  * there under the lock is still allocated (it may be dying: its reference
  * count is then zero and it is skipped). Creating a point never allocates
  * under the lock.
+ *
+ * Fence callbacks of the points run under that lock. A callback may drop
+ * the last reference of a point that has signalled (its release then
+ * skips the lock), but not of one still pending on the same timeline: its
+ * release would take the lock again. 6.12 has the same rule; no callback
+ * of this directory's containers breaks it.
  */
 
 #include <linux/file.h>
@@ -117,7 +123,7 @@ static bool sw_sync_enable_signaling(struct dma_fence *fence)
 }
 
 /*
- * The last reference is gone. If the point is still in the xarray (it
+ * The last reference is gone. If the point is still in the tree (it
  * never signalled, or its timeline was closed), take it out, unless a
  * newer point of the same value has already replaced it there. A point
  * that is out already skips the lock: a fence callback run under that
@@ -201,6 +207,7 @@ static void sw_sync_advance(struct sync_timeline *tl, u32 step)
 	struct sync_pt *point;
 	struct rb_node *node;
 	LIST_HEAD(batch);
+	bool live;
 	int value;
 
 	/* 6.12 traces before the step: the event shows the old value */
@@ -213,9 +220,14 @@ static void sw_sync_advance(struct sync_timeline *tl, u32 step)
 		point = rb_entry(node, struct sync_pt, node);
 		if (!sw_sync_reached(point->base.seqno, value))
 			break;
+		/*
+		 * A dying point is only waiting for the lock to free itself;
+		 * once it is unlinked, its release may free it without the
+		 * lock, so the reference is taken first.
+		 */
+		live = dma_fence_get_rcu(&point->base);
 		sw_sync_unlink(tl, point);
-		/* a dying point is only waiting for the lock to free itself */
-		if (dma_fence_get_rcu(&point->base))
+		if (live)
 			list_add_tail(&point->signal, &batch);
 	}
 	list_for_each_entry(point, &batch, signal)

@@ -70,14 +70,13 @@
  * a merge: the newer of its inputs) was created, a lower bound on how long
  * the fence has been outstanding; signalled fences show the
  * CLOCK_MONOTONIC ``timestamp_ns`` of the signal. Names are printed with
- * non-printable characters and backslashes escaped (``\ooo``); the
+ * bytes outside printable ASCII, and backslashes, escaped (``\ooo``); the
  * timeline name runs to the end of the line and may contain spaces. At
  * most 256 fences are listed; a last line ``fences_not_listed:<TAB><n>``
  * counts the rest.
  */
 
 #include <linux/anon_inodes.h>
-#include <linux/ctype.h>
 #include <linux/dma-fence-unwrap.h>
 #include <linux/export.h>
 #include <linux/file.h>
@@ -445,12 +444,15 @@ static void sf_print_status(struct seq_file *m, int status)
 /* Names come from userspace (merge names, task names): no raw newlines. */
 static void sf_print_name(struct seq_file *m, const char *key, const char *name)
 {
+	const unsigned char *c;
+
 	seq_puts(m, key);
-	for (; *name; name++) {
-		if (*name == '\\' || !isprint(*name))
-			seq_printf(m, "\\%03o", (unsigned char)*name);
+	for (c = (const unsigned char *)name; *c; c++) {
+		/* not isprint(): it passes Latin-1, half of a UTF-8 name */
+		if (*c < 0x20 || *c >= 0x7f || *c == '\\')
+			seq_printf(m, "\\%03o", *c);
 		else
-			seq_putc(m, *name);
+			seq_putc(m, *c);
 	}
 }
 
@@ -471,13 +473,13 @@ static void sf_show_fdinfo(struct seq_file *m, struct file *file)
 		count++;
 	seq_printf(m, "\nfences:\t%u\n", count);
 
+	count = 0;
 	dma_fence_unwrap_for_each(fence, &cursor, sf->fence) {
 		int status;
 
-		if (shown == SF_FDINFO_MAX_FENCES) {
-			dma_fence_put(cursor.chain);
-			break;
-		}
+		/* past the cap only count: a chain may have shrunk meanwhile */
+		if (count++ >= SF_FDINFO_MAX_FENCES)
+			continue;
 		shown++;
 		status = dma_fence_get_status(fence);
 		seq_printf(m, "fence:\tcontext=%llu seqno=%llu status=",

@@ -2402,6 +2402,15 @@ static void t_fdinfo_escaped_and_capped(void)
 	EXPECT(!strstr(text, "\nfence:\tx") && strstr(text, " timeline=e\\012fence:\\011x\n"),
 	       "task name with a newline: [%.200s]", strstr(text, "timeline=") ?: text);
 	CLOSE(f, tl);
+	/* UTF-8 (a euro sign) is escaped byte by byte, not half of it */
+	tl = tl_named("eur\xe2\x82\xac");
+	f = fence_new(tl, 1);
+	SETUP(f >= 0);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", f);
+	SETUP(read_text(path));
+	EXPECT(strstr(text, " timeline=eur\\342\\202\\254\n"), "UTF-8 task name: [%.200s]",
+	       strstr(text, "timeline=") ?: text);
+	CLOSE(f, tl);
 
 	/* a merge of 300 fences lists 256 and counts the rest */
 	for (i = 0; i < 300; i++)
