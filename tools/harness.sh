@@ -660,7 +660,7 @@ boot() {
 		-nographic -no-reboot -serial mon:stdio -serial "file:$results" \
 		-device virtio-gpu-pci \
 		-kernel "$BUILD/arch/x86/boot/bzImage" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 harness=$mode $extra ${KERNEL_CMDLINE:-}" \
+		-append "console=ttyS0 panic=-1 cma=64M harness=$mode $extra ${KERNEL_CMDLINE:-}" \
 		</dev/null 2>&1 | sed -u 's/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' |
 		tee "$console" | progress_filter "$mode"
 	rc=${PIPESTATUS[0]}

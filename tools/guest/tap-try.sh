@@ -39,6 +39,6 @@ timeout --foreground -k 10 "${QEMU_TIMEOUT:-900}" \
 	qemu-system-x86_64 -accel tcg -smp "$QEMU_SMP" -m "$QEMU_MEM" \
 	-nographic -no-reboot -serial "file:$TRY/console.log" -serial "file:$TRY/results.log" \
 	-device virtio-gpu-pci -kernel "$TRY/bzImage" -initrd "$TRY/initrd.gz" \
-	-append "console=ttyS0 panic=-1 harness=tap kunit.enable=0 ${KERNEL_CMDLINE:-}" </dev/null >/dev/null 2>&1
+	-append "console=ttyS0 panic=-1 cma=64M harness=tap kunit.enable=0 ${KERNEL_CMDLINE:-}" </dev/null >/dev/null 2>&1
 echo "qemu exit $?; console: $TRY/console.log"
 cat "$TRY/results.log"
