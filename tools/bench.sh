@@ -21,7 +21,9 @@
 #
 # Knobs: BENCH_RUNS=N boots each kernel N times (default 1; the report
 # then shows the spread), BENCH_ONLY=substring runs only matching cases,
-# BENCH_TIMEOUT (seconds per boot, default 1800), BENCH_VARIANT=name adds
+# BENCH_TIMEOUT (seconds per boot, default 1800), BENCH_CLOCK=wall boots
+# without -icount (host time; for page clearing and copying, with
+# BENCH_RUNS=3 or more; own dirs *-wall), BENCH_VARIANT=name adds
 # tools/configs/bench-<name>.config to the fragment and keeps its own build
 # dirs, outputs and logs (suffix -<name>): e.g. BENCH_VARIANT=nostats, both
 # kernels without CONFIG_DMABUF_SYSFS_STATS.
@@ -38,6 +40,14 @@ BENCH_BUILD=$CACHE/build-bench$sfx
 BENCH_PBUILD=$CACHE/build-bench-pristine$sfx
 BENCH_DIR=$CACHE/bench$sfx
 BENCH_LOGS=$LOGS/bench$sfx
+# BENCH_CLOCK=wall: no -icount, guest time is host time (for the rows that
+# clear or copy pages); results and tables apart, under .../bench-wall
+BENCH_CLOCK=${BENCH_CLOCK:-icount}
+case $BENCH_CLOCK in
+icount) QEMU_CLOCK=(-icount shift=0,sleep=off) ;;
+wall) QEMU_CLOCK=(); BENCH_DIR=$BENCH_DIR-wall; BENCH_LOGS=$BENCH_LOGS-wall ;;
+*) die "BENCH_CLOCK is icount or wall, not '$BENCH_CLOCK'" ;;
+esac
 BENCH_FRAGMENT=$TOOLS/configs/bench.config
 if [ -n "$BENCH_VARIANT" ]; then
 	extra=$TOOLS/configs/bench-$BENCH_VARIANT.config
@@ -99,11 +109,11 @@ bench_initramfs() {
 bench_boot() {
 	local side=$1 out=$2 run=$3 d=$BENCH_DIR/$1 t0=$SECONDS rc
 	local results=$d/results.$run.log console=$d/console.$run.log
-	stage "bench run $run/$BENCH_RUNS on $side (qemu tcg -icount shift=0,sleep=off -smp 1)"
+	stage "bench run $run/$BENCH_RUNS on $side (qemu tcg ${QEMU_CLOCK[*]:-(wall clock)} -smp 1)"
 	rm -f "$results" "$console"
 	: >"$results"
 	timeout --foreground -k 10 "$BENCH_TIMEOUT" \
-		qemu-system-x86_64 -accel tcg -icount shift=0,sleep=off -smp 1 -m 2G \
+		qemu-system-x86_64 -accel tcg "${QEMU_CLOCK[@]}" -smp 1 -m 2G \
 		-nographic -no-reboot -serial mon:stdio -serial "file:$results" \
 		-kernel "$out/arch/x86/boot/bzImage" -initrd "$d/initramfs.cpio.gz" \
 		-append "console=ttyS0 quiet panic=-1 harness=bench" \

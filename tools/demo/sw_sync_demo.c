@@ -9,7 +9,11 @@
  * fences.  This program creates fences at 1, 2 and 3, merges two of them,
  * then advances the timeline one step at a time and shows what signalled.
  * Along the way it shows a sync_file's fdinfo (which lists its fences) and
- * a fence going into a dma-buf and coming back out as a sync_file.
+ * a fence going into a dma-buf and coming back out as a sync_file.  Last,
+ * the whole subsystem on one screen: a buffer from the system heap shared
+ * with a child over a UNIX socket, the child waiting (poll) for the
+ * parent's "GPU write" fence, reading what was written, and the buffer
+ * in debugfs bufinfo.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,9 +25,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
 #include <linux/sync_file.h>
 #include <linux/udmabuf.h>
 #include <linux/types.h>
@@ -248,6 +255,137 @@ out:
 	close(buf);
 }
 
+/* Pass @fd over @sock (SCM_RIGHTS). */
+static int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'f';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	int fd = -1;
+
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* The child: wait for the writer's fence through poll(), then read. */
+static int heap_child(int sock)
+{
+	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
+	int buf = recv_fd(sock), ok;
+	struct pollfd p = { .fd = buf, .events = POLLIN };
+	char *map;
+
+	if (buf < 0)
+		return 1;
+	printf("  [child] got dma-buf fd %d over the socket; poll(POLLIN) waits for the write\n",
+	       buf);
+	if (poll(&p, 1, 5000) != 1)
+		return 2;
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, buf, 0);
+	if (map == MAP_FAILED || ioctl(buf, DMA_BUF_IOCTL_SYNC, &s))
+		return 3;
+	ok = !strcmp(map, "written by the parent");
+	printf("  [child] readable: \"%s\"\n", map);
+	s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	ioctl(buf, DMA_BUF_IOCTL_SYNC, &s);
+	munmap(map, 4096);
+	close(buf);
+	return ok ? 0 : 4;
+}
+
+/*
+ * A buffer from the system heap, shared with a child over a UNIX socket;
+ * the parent attaches a pending "GPU write" fence, the child polls, the
+ * parent writes and signals, the child reads.
+ */
+static void heap_share(int timeline, unsigned int value)
+{
+	struct dma_heap_allocation_data alloc = { .len = 1 << 20,
+						  .fd_flags = O_RDWR | O_CLOEXEC };
+	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
+	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE };
+	int heap, sv[2], status = 0;
+	__u32 one = 1;
+	char *map;
+	pid_t pid;
+
+	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	if (heap < 0 || ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc)) {
+		fail("/dev/dma_heap/system allocation");
+		if (heap >= 0)
+			close(heap);
+		return;
+	}
+	close(heap);
+	printf("  DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/system: 1 MiB -> dma-buf fd %d\n",
+	       alloc.fd);
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd, 0);
+	if (map == MAP_FAILED || ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &s)) {
+		fail("mmap/SYNC");
+		goto out;
+	}
+	strcpy(map, "written by the parent");
+	s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE;
+	ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &s);
+	munmap(map, 4096);
+	printf("  [parent] wrote it (SYNC start/end around the CPU write)\n");
+	imp.fd = create_fence(timeline, value, "gpu-write");
+	if (imp.fd < 0 || ioctl(alloc.fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp)) {
+		fail("IMPORT_SYNC_FILE");
+		goto out;
+	}
+	close(imp.fd);
+	printf("  then attached a pending write fence (IMPORT_SYNC_FILE), as a GPU job would\n");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+		fail("socketpair");
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(heap_child(sv[1]));
+	}
+	close(sv[1]);
+	if (pid < 0 || send_fd(sv[0], alloc.fd)) {
+		fail("fork/sendmsg");
+		close(sv[0]);
+		goto out;
+	}
+	usleep(100 * 1000);
+	printf("  [parent] SW_SYNC_IOC_INC: the write fence signals\n");
+	if (ioctl(timeline, SW_SYNC_IOC_INC, &one) < 0)
+		fail("SW_SYNC_IOC_INC");
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		printf("  !! the child failed (status %#x)\n", status);
+		failures++;
+	}
+	close(sv[0]);
+	cat("/sys/kernel/debug/dma_buf/bufinfo");
+out:
+	close(alloc.fd);
+}
+
 int main(void)
 {
 	static const char *const paths[] = {
@@ -341,6 +479,9 @@ int main(void)
 
 	printf("\n9. A fence through a dma-buf: in as a sync_file, out as another.\n");
 	dmabuf_roundtrip(timeline, 4);
+
+	printf("\n10. The whole subsystem: a heap buffer shared with a child, synchronised by a fence.\n");
+	heap_share(timeline, 5);
 
 	for (i = 0; i < 4; i++)
 		close(f[i].fd);
