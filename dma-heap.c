@@ -122,7 +122,12 @@ static struct dma_buf *heap_alloc(struct dma_heap *heap,
 	if (req->fd || (req->fd_flags & ~DMA_HEAP_VALID_FD_FLAGS) ||
 	    (req->heap_flags & ~DMA_HEAP_VALID_HEAP_FLAGS))
 		return ERR_PTR(-EINVAL);
-	/* a length within a page of the top wraps to zero: refused too */
+	/*
+	 * A 32-bit kernel cannot hold the length (6.12 silently cuts it);
+	 * one within a page of the top wraps to zero: both refused.
+	 */
+	if (sizeof(size_t) < sizeof(req->len) && upper_32_bits(req->len))
+		return ERR_PTR(-EINVAL);
 	len = PAGE_ALIGN((size_t)req->len);
 	if (!len)
 		return ERR_PTR(-EINVAL);
@@ -280,7 +285,8 @@ struct dma_heap *dma_heap_add(const struct dma_heap_export_info *exp_info)
 		ret = -EEXIST;
 		goto out_unlock;
 	}
-	ret = xa_alloc(&heap_by_minor, &minor, new,
+	/* the minor is reserved empty: open() finds the heap once complete */
+	ret = xa_alloc(&heap_by_minor, &minor, NULL,
 		       XA_LIMIT(0, HEAP_MINORS - 1), GFP_KERNEL);
 	if (ret) {
 		pr_err("dma_heap: no minor left for heap %s\n", new->name);
@@ -296,6 +302,7 @@ struct dma_heap *dma_heap_add(const struct dma_heap_export_info *exp_info)
 		ret = PTR_ERR(dev);
 		goto out_cdev;
 	}
+	xa_store(&heap_by_minor, minor, new, GFP_KERNEL);
 	list_add(&new->link, &heaps);
 	mutex_unlock(&heaps_lock);
 	return new;

@@ -434,6 +434,9 @@ static long udmabuf_create(struct device *dev, u32 flags,
 	nr = total >> PAGE_SHIFT;
 	if ((u64)nr << PAGE_SHIFT != total)
 		return -ENOMEM;
+	/* vm_map_ram() and sg_alloc_table() count pages in an unsigned int */
+	if (nr > UINT_MAX)
+		return -EINVAL;
 
 	mem = dma_buf_fail_alloc() ? NULL : kzalloc(sizeof(*mem), GFP_KERNEL);
 	if (!mem)

@@ -38,6 +38,7 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -45,6 +46,8 @@
 
 /* clear this much between checks for a fatal signal */
 #define CMA_CLEAR_CHUNK	(256 * PAGE_SIZE)
+/* a scatterlist entry's length is an unsigned int: 1 GiB per entry */
+#define CMA_SG_PAGES	(SZ_1G >> PAGE_SHIFT)
 
 /**
  * struct cma_buf - one buffer of the CMA heap
@@ -83,18 +86,24 @@ struct cma_att {
 static int cma_buf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *att)
 {
 	struct cma_buf *buf = dmabuf->priv;
+	struct scatterlist *sg;
 	struct cma_att *ca;
+	pgoff_t done = 0, n;
 	int ret;
 
 	ca = dma_buf_fail_alloc() ? NULL : kzalloc(sizeof(*ca), GFP_KERNEL);
 	if (!ca)
 		return -ENOMEM;
-	ret = sg_alloc_table(&ca->sgt, 1, GFP_KERNEL);
+	ret = sg_alloc_table(&ca->sgt, DIV_ROUND_UP(buf->count, CMA_SG_PAGES),
+			     GFP_KERNEL);
 	if (ret) {
 		kfree(ca);
 		return ret;
 	}
-	sg_set_page(ca->sgt.sgl, buf->first, buf->count << PAGE_SHIFT, 0);
+	for (sg = ca->sgt.sgl; sg; sg = sg_next(sg), done += n) {
+		n = min_t(pgoff_t, buf->count - done, CMA_SG_PAGES);
+		sg_set_page(sg, nth_page(buf->first, done), n << PAGE_SHIFT, 0);
+	}
 	ca->dev = att->dev;
 	att->priv = ca;
 
@@ -116,6 +125,21 @@ static void cma_buf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *at
 	kfree(ca);
 }
 
+/*
+ * The mapped flag changes under the buffer's lock, after the mapping is
+ * complete and before it is torn down, so that CPU-access syncs never
+ * touch a half-made or half-gone mapping.
+ */
+static void cma_att_set_mapped(struct dma_buf_attachment *att, bool mapped)
+{
+	struct cma_buf *buf = att->dmabuf->priv;
+	struct cma_att *ca = att->priv;
+
+	mutex_lock(&buf->lock);
+	ca->mapped = mapped;
+	mutex_unlock(&buf->lock);
+}
+
 static struct sg_table *cma_buf_map(struct dma_buf_attachment *att,
 				    enum dma_data_direction dir)
 {
@@ -123,16 +147,14 @@ static struct sg_table *cma_buf_map(struct dma_buf_attachment *att,
 
 	if (dma_map_sgtable(att->dev, &ca->sgt, dir, 0))
 		return ERR_PTR(-ENOMEM);
-	ca->mapped = true;
+	cma_att_set_mapped(att, true);
 	return &ca->sgt;
 }
 
 static void cma_buf_unmap(struct dma_buf_attachment *att, struct sg_table *sgt,
 			  enum dma_data_direction dir)
 {
-	struct cma_att *ca = att->priv;
-
-	ca->mapped = false;
+	cma_att_set_mapped(att, false);
 	dma_unmap_sgtable(att->dev, sgt, dir, 0);
 }
 
@@ -319,11 +341,15 @@ static struct dma_buf *cma_heap_allocate(struct dma_heap *heap,
 	buf->area = dma_heap_get_drvdata(heap);
 	buf->count = PAGE_ALIGN(len) >> PAGE_SHIFT;
 
-	/* naturally aligned up to the area's limit, as 6.12 asks */
+	/*
+	 * naturally aligned up to the area's limit, as 6.12 asks; unlike
+	 * 6.12, a request the area cannot meet does not log (userspace
+	 * could flood the log through the heap's device)
+	 */
 	align = min_t(unsigned int, get_order(buf->count << PAGE_SHIFT),
 		      CONFIG_CMA_ALIGNMENT);
 	buf->first = dma_buf_fail_alloc() ? NULL :
-		cma_alloc(buf->area, buf->count, align, false);
+		cma_alloc(buf->area, buf->count, align, true);
 	if (!buf->first)
 		goto out_free;
 	if (!cma_buf_clear(buf))
