@@ -349,27 +349,6 @@ static const char *vmflags(const void *addr, char *out, size_t n)
 
 /* ---- fail-nth ----------------------------------------------------------- */
 
-static char failnth_path[64];
-static int failnth_w = -1;
-
-static int failnth_set(unsigned int n)
-{
-	char b[16];
-	int len = snprintf(b, sizeof(b), "%u", n);
-
-	return write(failnth_w, b, len) == len ? 0 : -1;
-}
-
-static long failnth_get(void)
-{
-	int fd = open(failnth_path, O_RDONLY | O_CLOEXEC);
-	char b[16] = "";
-	ssize_t r = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	return r > 0 ? strtol(b, NULL, 10) : -1;
-}
 
 /*
  * Walk N = 1, 2, ...: fail-nth = N makes the N-th dma_buf_fail_alloc() of
@@ -1825,9 +1804,7 @@ int main(void)
 			printf("# %s: %s, CmaTotal %ld kB: no CMA cases\n", path, strerror(errno), cma_kb);
 		}
 	}
-	snprintf(failnth_path, sizeof(failnth_path), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	failnth_w = open(failnth_path, O_WRONLY | O_CLOEXEC);
+	failnth_open();
 	have_bufinfo = bufs_total() >= 0;
 	printf("# %s, page %ld, heaps: system%s%s (CmaTotal %ld kB), MemTotal %ld kB, MemFree %ld kB, "
 	       "fail-nth %s, bufinfo %s\n", sizeof(void *) == 8 ? "64-bit" : "32-bit", pgsz,

@@ -567,27 +567,6 @@ static int fdinfo_parse(int fd, struct fdi *fi, char *why, size_t wlen)
 
 /* ---- fail-nth ----------------------------------------------------------- */
 
-static char failnth_path[64];
-static int failnth_w = -1;
-
-static int failnth_set(unsigned int n)
-{
-	char b[16];
-	int len = snprintf(b, sizeof(b), "%u", n);
-
-	return write(failnth_w, b, len) == len ? 0 : -1;
-}
-
-static long failnth_get(void)
-{
-	int fd = open(failnth_path, O_RDONLY | O_CLOEXEC);
-	char b[16] = "";
-	ssize_t r = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	return r > 0 ? strtol(b, NULL, 10) : -1;
-}
 
 /*
  * Walk N = 1, 2, ...: fail-nth = N makes the N-th fault-point check of this
@@ -2515,9 +2494,7 @@ int main(void)
 	bad_ptr = area + pgsz;
 	ro_page = area + 2 * pgsz;
 	mprotect(ro_page, pgsz, PROT_READ);
-	snprintf(failnth_path, sizeof(failnth_path), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	failnth_w = open(failnth_path, O_WRONLY | O_CLOEXEC);
+	failnth_open();
 	snprintf(timeout_line, sizeof(timeout_line), "/proc/self/fdinfo/%d", f);
 	c = read_text(timeout_line);
 	have_fdinfo = c && strstr(c, "\nsync_file:\t");

@@ -17,9 +17,11 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <linux/types.h>
 
 struct sw_sync_create_fence_data {
@@ -122,6 +124,41 @@ static inline int fd_count(void)
 	if (d)
 		closedir(d);
 	return d ? n - 1 : -1;
+}
+
+/*
+ * fail-nth of the calling thread (CONFIG_FAULT_INJECTION): writing N makes
+ * the N-th fault-point check of this thread fail (drivers/dma-buf's
+ * dma_buf_fail_alloc()).  failnth_open() once in main(); failnth_w stays
+ * -1 on a kernel without it.
+ */
+static char failnth_path[64];
+static int failnth_w = -1;
+
+static inline void failnth_open(void)
+{
+	snprintf(failnth_path, sizeof(failnth_path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	failnth_w = open(failnth_path, O_WRONLY | O_CLOEXEC);
+}
+
+static inline int failnth_set(unsigned int n)
+{
+	char b[16];
+	int len = snprintf(b, sizeof(b), "%u", n);
+
+	return write(failnth_w, b, len) == len ? 0 : -1;
+}
+
+static inline long failnth_get(void)
+{
+	int fd = open(failnth_path, O_RDONLY | O_CLOEXEC);
+	char b[16] = "";
+	ssize_t r = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return r > 0 ? strtol(b, NULL, 10) : -1;
 }
 
 #endif /* DMABUF_TAP_H */

@@ -66,8 +66,6 @@ static long pgsz;
 static int udev = -1;		/* /dev/udmabuf */
 static char *bad_ptr;		/* an unmapped page after a mapped one */
 static const char *case_skip;
-static char failnth_path[64];
-static int failnth_w = -1;
 
 static void sleep_ms(int ms)
 {
@@ -846,25 +844,6 @@ static void t_leak(void)
 	FDS_SAME(fds);
 }
 
-static int failnth_set(unsigned int n)
-{
-	char b[16];
-	int len = snprintf(b, sizeof(b), "%u", n);
-
-	return write(failnth_w, b, len) == len ? 0 : -1;
-}
-
-static long failnth_get(void)
-{
-	int fd = open(failnth_path, O_RDONLY | O_CLOEXEC);
-	char b[16] = "";
-	ssize_t r = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	return r > 0 ? strtol(b, NULL, 10) : -1;
-}
-
 static void t_failnth(void)
 {
 	int fds = fd_count(), n, r = -1, e = 0, a, c, nfail = 0;
@@ -1030,9 +1009,7 @@ int main(void)
 	}
 	munmap(area + pgsz, pgsz);
 	bad_ptr = area + pgsz;
-	snprintf(failnth_path, sizeof(failnth_path), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	failnth_w = open(failnth_path, O_WRONLY | O_CLOEXEC);
+	failnth_open();
 	printf("# %s, page %ld, size_limit_mb %ld, list_limit %ld, Hugepagesize %ld kB, "
 	       "fail-nth %s, bufinfo %s\n", sizeof(void *) == 8 ? "64-bit" : "32-bit", pgsz,
 	       read_long(PARAM_DIR "size_limit_mb"), read_long(PARAM_DIR "list_limit"),
