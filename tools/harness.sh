@@ -265,7 +265,7 @@ configure_dir() {
 		note "config of ${out##*/} unchanged (stamp), keeping .config"
 		return 0
 	fi
-	stage "configuring ${out##*/}: $BASE_CONFIG + tools/configs/${frag##*/}"
+	stage "configuring ${out##*/}: $BASE_CONFIG + ${frag#"$REPO"/}"
 	local log=$LOGS/config-${out##*/}.log
 	[ "$out" = "$BUILD" ] && log=$LOGS/config.log
 	: >"$log"
@@ -283,7 +283,7 @@ configure_dir() {
 	cat "$log.verify" | tee -a "$log"
 	rm -f "$log.verify"
 	if [ $vrc -ne 0 ]; then
-		echo "error: kernel config does not satisfy tools/configs/${frag##*/}" | tee -a "$log"
+		echo "error: kernel config does not satisfy ${frag#"$REPO"/}" | tee -a "$log"
 		return 1
 	fi
 	echo "$want" >"$stamp"
@@ -415,7 +415,8 @@ build_userspace() {
 		-o "$USERDIR/sw_sync_demo" >>"$glog" 2>&1 &&
 	gcc -static -O2 -Wall -Wextra -Werror "$TOOLS/guest/modload.c" \
 		-o "$USERDIR/modload" >>"$glog" 2>&1 &&
-	build_tap_programs "$inc" "$TAPDIR" ||
+	build_tap_programs "$inc" "$TAPDIR" &&
+	build_fuzz "$inc" "$FUZZDIR" ||
 		{ head -n 30 "$glog"; return 1; }
 }
 
@@ -426,6 +427,7 @@ build_userspace() {
 # is a test case, in a section named after the program.  The list, one
 # "program section" per line, is $USERDIR/tap/list.
 TAPDIR=$USERDIR/tap
+FUZZDIR=$USERDIR/fuzz
 build_tap_programs() {
 	local inc=$1 out=$2 glog=$LOGS/userspace-gcc.log f name ks=$PRISTINE/tools/testing/selftests
 	local cflags=(-static -O2 -Wall -Wextra -Werror -pthread -I"$inc")
@@ -447,6 +449,31 @@ build_tap_programs() {
 	gcc -static -O2 -w -I"$inc" -I"$ks" "$ks/drivers/dma-buf/udmabuf.c" \
 		-o "$out/upstream-udmabuf" >>"$glog" 2>&1 || return 1
 	echo "upstream-udmabuf upstream udmabuf" >>"$out/list"
+	# and their -m32 builds: the compat paths of the heaps' and udmabuf's ioctls
+	gcc -m32 -static -O2 -w -I"$inc" -I"$ks" "$ks/dmabuf-heaps/dmabuf-heap.c" \
+		-o "$out/upstream-dmabuf-heaps-32" >>"$glog" 2>&1 || return 1
+	echo "upstream-dmabuf-heaps-32 upstream dmabuf-heaps (32-bit)" >>"$out/list"
+	gcc -m32 -static -O2 -w -I"$inc" -I"$ks" "$ks/drivers/dma-buf/udmabuf.c" \
+		-o "$out/upstream-udmabuf-32" >>"$glog" 2>&1 || return 1
+	echo "upstream-udmabuf-32 upstream udmabuf (32-bit)" >>"$out/list"
+}
+
+# The fuzzer (tools/fuzz/*.c), static, 64-bit and -m32, into DIR with a
+# list in the TAP list's format: the debug kernel's initramfs appends it
+# to the TAP programs (its defaults are make test's bounded round), make
+# fuzz runs the 64-bit one with the asked-for operations and seed.
+build_fuzz() {
+	local inc=$1 out=$2 glog=$LOGS/userspace-gcc.log f name
+	local cflags=(-static -O2 -Wall -Wextra -Werror -pthread -I"$inc")
+	rm -rf "$out"
+	mkdir -p "$out"
+	: >"$out/list"
+	for f in "$TOOLS"/fuzz/*.c; do
+		name=$(basename "$f" .c)
+		gcc "${cflags[@]}" "$f" -o "$out/$name" >>"$glog" 2>&1 || return 1
+		gcc -m32 "${cflags[@]}" "$f" -o "$out/$name-32" >>"$glog" 2>&1 || return 1
+		printf '%s fuzz\n%s fuzz (32-bit)\n' "$name" "$name-32" >>"$out/list"
+	done
 }
 
 # initramfs_root DIR: busybox with its applet links and our /init in a
@@ -479,10 +506,22 @@ build_initramfs() {
 	mkdir -p "$IRDIR/harness/ours"
 	cp "$OURST/dmabuf_selftests.ko" "$OURST/groups" "$IRDIR/harness/ours/"
 	cp -r "$TAPDIR" "$IRDIR/harness/tap"
-	mkdir -p "$IRDIR/harness/bench"
-	cp "$BENCHCHK/dmabuf_bench.ko" "$USERDIR/ubench" "$IRDIR/harness/bench/"
-	echo "quick=1" >"$IRDIR/harness/bench/module.args"
-	echo "--quick --all" >"$IRDIR/harness/bench/ubench.args"
+	cp -r "$FUZZDIR" "$IRDIR/harness/fuzz"
+	if [ "$KIND" = debug ]; then
+		# the fuzzer's bounded round runs as the last TAP programs; no
+		# bench (timings of a KASAN kernel say nothing)
+		if [ -s "$FUZZDIR/list" ]; then
+			cp "$FUZZDIR"/dmabuf-* "$IRDIR/harness/tap/"
+			cat "$FUZZDIR/list" >>"$IRDIR/harness/tap/list"
+		fi
+	else
+		mkdir -p "$IRDIR/harness/bench"
+		cp "$BENCHCHK/dmabuf_bench.ko" "$USERDIR/ubench" "$IRDIR/harness/bench/"
+		echo "quick=1" >"$IRDIR/harness/bench/module.args"
+		echo "--quick --all" >"$IRDIR/harness/bench/ubench.args"
+	fi
+	# make fuzz: the long run's arguments
+	[ -n "${FUZZ_ARGS:-}" ] && echo "$FUZZ_ARGS" >"$IRDIR/harness/fuzz.args"
 	initramfs_pack "$IRDIR" "$INITRD" || return 1
 	note "initramfs: $INITRD ($(du -h "$INITRD" | cut -f1))"
 }
@@ -635,7 +674,7 @@ boot() {
 	local console=$LOGS/console.log results=$LOGS/results.log pidf=$LOGS/qemu.pid
 	rm -f "$console" "$results" "$pidf"
 	[ -n "${KUNIT_FILTER:-}" ] && extra="kunit.filter_glob=$KUNIT_FILTER"
-	case "$mode" in run | bench-check) extra="$extra kunit.enable=0" ;; esac
+	case "$mode" in run | bench-check | fuzz) extra="$extra kunit.enable=0" ;; esac
 	stage "booting guest ($mode mode, qemu tcg, timeout ${QEMU_TIMEOUT}s; console: $console)"
 	local t0=$SECONDS rc
 	# ttyS0 = kernel console (+ init's progress), ttyS1 = init's results.
@@ -910,6 +949,42 @@ compat() {
 	[ "$k" -eq 0 ]
 }
 
+# ------------------------------------------------------- debug kernel -----
+# The same tree built a second time with tools/configs/debug.config on top
+# of test.config (KASAN, UBSAN, KFENCE, kmemleak, failslab, ...), in its own
+# build dir, with its own modules, initramfs and logs; the userspace
+# programs are shared.  use_debug_kernel switches this script's globals
+# over, so callers run it in a subshell.
+KIND=test
+use_debug_kernel() {
+	KIND=debug
+	BUILD=$CACHE/build-debug
+	STDIR=$CACHE/upstream-st-debug
+	OURST=$CACHE/ours-st-debug
+	IRDIR=$CACHE/initramfs-debug
+	INITRD=$CACHE/initramfs-debug.cpio.gz
+	LOGS=$CACHE/logs/debug
+	# KASAN's shadow is an eighth of memory; 2 GiB go to huge pages
+	QEMU_MEM=${QEMU_MEM_DEBUG:-6G}
+	QEMU_TIMEOUT=${QEMU_TIMEOUT_DEBUG:-3000}
+	FRAGMENT=$CACHE/test+debug.config
+	mkdir -p "$LOGS"
+	cat "$TOOLS/configs/test.config" "$TOOLS/configs/debug.config" >"$FRAGMENT.new"
+	cmp -s "$FRAGMENT.new" "$FRAGMENT" && rm -f "$FRAGMENT.new" || mv "$FRAGMENT.new" "$FRAGMENT"
+}
+
+# Build the debug kernel and what goes in its initramfs (after do_build:
+# the userspace programs come from there).
+do_build_debug() {
+	rm -f "$LOGS/build.failed" "$LOGS/config.failed"
+	configure || { touch "$LOGS/config.failed"; return 1; }
+	if ! build_kernel || ! collect_our_selftests || ! build_upstream_selftests ||
+	   ! build_initramfs; then
+		touch "$LOGS/build.failed"
+		return 1
+	fi
+}
+
 # -------------------------------------------------------------- main ------
 
 do_prepare() {
@@ -936,7 +1011,7 @@ do_build() {
 
 cmd=${1:-test}
 case "$cmd" in
-build | test | run | bench-check | static | overlay | config | compat | clean-cache) lock_cache ;;
+build | test | run | bench-check | static | overlay | config | compat | clean-cache | fuzz) lock_cache ;;
 esac
 case "$cmd" in
 build)
@@ -954,8 +1029,38 @@ test)
 	originality
 	[ $built = 1 ] && compat_gates
 	[ $built = 1 ] && boot test
+	# DEBUG_KERNEL=0: the normal kernel only (a quicker loop while working)
+	debug=()
+	if [ "${DEBUG_KERNEL:-1}" != 0 ]; then
+		dbuilt=0
+		[ $built = 1 ] && (
+			use_debug_kernel
+			rm -f "$LOGS"/console.log "$LOGS"/results.log "$LOGS"/boot.seconds
+			stage "debug kernel: tools/configs/debug.config on top of test.config"
+			do_build_debug && boot debug
+		) && dbuilt=1
+		debug=(--debug-logs "$CACHE/logs/debug" --debug-built $dbuilt
+		       --debug-stdir "$CACHE/upstream-st-debug" --debug-ourst "$CACHE/ours-st-debug"
+		       --debug-tap-list "$CACHE/initramfs-debug/harness/tap/list")
+	fi
 	stage "report"
-	report --mode test --built $built --seconds $((SECONDS - T0))
+	report --mode test --built $built "${debug[@]}" --seconds $((SECONDS - T0))
+	exit $? ;;
+fuzz)
+	# make fuzz [N=ops] [SEED=n] [FUZZ_TIME=s] [FUZZ_KERNEL=debug|test]
+	T0=$SECONDS
+	do_build || exit 1
+	FUZZ_ARGS="-n ${N:-1000000} -s ${SEED:-$(date +%s)} -t ${FUZZ_TIME:-86400} ${FUZZ_OPTS:-}"
+	(
+		[ "${FUZZ_KERNEL:-debug}" = debug ] && use_debug_kernel
+		LOGS=$CACHE/logs/fuzz
+		mkdir -p "$LOGS"
+		QEMU_TIMEOUT=$(( ${FUZZ_TIME:-86400} + 900 ))
+		stage "make fuzz: dmabuf-fuzz $FUZZ_ARGS on the ${FUZZ_KERNEL:-debug} kernel"
+		if [ "$KIND" = debug ]; then do_build_debug || exit 1; else build_initramfs || exit 1; fi
+		boot fuzz
+	) || exit 1
+	report --mode fuzz --logs "$CACHE/logs/fuzz" --seconds $((SECONDS - T0))
 	exit $? ;;
 run)
 	do_build || exit 1
@@ -995,7 +1100,9 @@ compat)
 clean-cache)
 	stage "removing $TREE $BUILD $CHECK $STDIR $OURST $BENCHCHK $USERDIR $IRDIR $LOGS (pristine kept)"
 	rm -rf "$TREE" "$BUILD" "$CHECK" "$STDIR" "$OURST" "$BENCHCHK" "$USERDIR" "$IRDIR" "$INITRD" "$LOGS" \
-		"$CACHE/overlay.manifest" ;;
+		"$CACHE/overlay.manifest"
+	use_debug_kernel
+	rm -rf "$BUILD" "$STDIR" "$OURST" "$IRDIR" "$INITRD" "$FRAGMENT" ;;
 *)
-	die "unknown command '$cmd' (build|test|run|bench-check|static|overlay|config|upstream-files|compat|clean-cache)" ;;
+	die "unknown command '$cmd' (build|test|run|bench-check|static|overlay|config|upstream-files|compat|clean-cache|fuzz)" ;;
 esac

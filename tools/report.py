@@ -53,6 +53,23 @@ class Results:
                    if (section is None or c[0] == section) and (status is None or c[2] == status))
 
 
+class Prefixed:
+    """The Results of a second guest run (the debug kernel): the same checks,
+    every section named with a prefix, in the same report and count."""
+
+    def __init__(self, res, prefix):
+        self.res, self.prefix, self.suites = res, prefix, []
+
+    def add(self, section, name, status, details=None):
+        self.res.add(self.prefix + section, name, status, details)
+
+    def note(self, section, line):
+        self.res.note(self.prefix + section, line)
+
+    def count(self, section=None, status=None):
+        return self.res.count(section and self.prefix + section, status)
+
+
 def read_lines(path):
     try:
         with open(path, errors="replace") as f:
@@ -554,6 +571,57 @@ def check_kernel_log(args, res, console):
         res.add("kernel-log", "console free of lockdep/BUG/Oops/panic/WARNING", PASS)
 
 
+# ---------------------------------------------------------------- kmemleak --
+
+# A leak is ours when a frame of its allocation's backtrace is in our code.
+OUR_FRAME = re.compile(r"\b(dma_buf|dma_fence|dma_resv|sync_file|sw_sync|sync_timeline|sync_pt|"
+                       r"dma_heap|system_heap|cma_heap|udmabuf|dmabuf)\w*\+0x")
+
+
+def kmemleak_blocks(lines):
+    blocks = []
+    for line in lines:
+        if line.startswith("unreferenced object"):
+            blocks.append([line])
+        elif blocks:
+            blocks[-1].append(line)
+    return blocks
+
+
+def check_kmemleak(args, res, results):
+    """/init's kmemleak scans (the debug kernel): after the boot's KUnit
+    suites, leaks from our code fail and the rest (other subsystems' KUnit
+    suites) are listed; at the end, after the userspace tests and the fuzzer,
+    which run nothing but our uAPI, every leak fails."""
+    for tag, when in (("boot", "after boot and the KUnit suites"),
+                      ("end", "after the selftests, guest programs and fuzzer")):
+        lines, end = results_section(results, "KMEMLEAK:" + tag)
+        name = "kmemleak scan %s" % when
+        if end is None:
+            res.add("kmemleak", name, FAIL, ["no scan result (the guest did not get there)"])
+            continue
+        if "rc=0" not in end:
+            res.add("kmemleak", name, FAIL, lines[:3] or [end])
+            continue
+        blocks = kmemleak_blocks(lines)
+        ours = [b for b in blocks if any(OUR_FRAME.search(x) for x in b)]
+        counted = blocks if tag == "end" else ours
+        for b in blocks:
+            if b not in counted:
+                frame = next((x.strip() for x in b if "+0x" in x and not re.search(
+                    r"kmalloc|kmem_cache|__alloc|alloc_pages|kmemleak|slab", x)), b[0])
+                res.note("kmemleak", "not counted (not our code): %s" % frame)
+        if counted:
+            det = []
+            for b in counted[:3]:
+                det += b[:20]
+            if len(counted) > 3:
+                det.append("... and %d more" % (len(counted) - 3))
+            res.add("kmemleak", "%s: %d leak(s)" % (name, len(counted)), FAIL, det)
+        else:
+            res.add("kmemleak", "%s: no leak" % name, PASS)
+
+
 # ------------------------------------------------------------------ static --
 
 def kpath(repo_rel):
@@ -714,7 +782,7 @@ def check_gates(args, res):
 # ------------------------------------------------------------------ output --
 
 SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "ours-st",
-            "sync_test", "sync_test (32-bit)", "lockdep", "bench-check", "kernel-log"]
+            "sync_test", "sync_test (32-bit)", "lockdep", "bench-check", "kernel-log", "kmemleak"]
 
 
 def summarize(res, args):
@@ -728,7 +796,13 @@ def summarize(res, args):
             for d in details:
                 print("     " + d)
         print("=" * 72)
-    for section in SECTIONS:
+    # the debug kernel's sections (Prefixed) after the normal kernel's
+    extra = []
+    for c in res.cases:
+        if c[0] not in SECTIONS and c[0] not in extra:
+            extra.append(c[0])
+    extra += [s for s in res.notes if s not in SECTIONS and s not in extra]
+    for section in SECTIONS + extra:
         n = res.count(section)
         if not n and section not in res.notes:
             continue
@@ -755,6 +829,38 @@ def summarize(res, args):
                 print("                           %-44s %4d %4d %4d" % (name, p, f, s))
 
 
+def check_debug_kernel(args, res):
+    """The second guest run, on the debug kernel: its build, the same checks
+    as the normal kernel's but the bench, and kmemleak."""
+    dres = Prefixed(res, "debug ")
+    dargs = argparse.Namespace(**vars(args))
+    dargs.logs, dargs.stdir, dargs.ourst = args.debug_logs, args.debug_stdir, args.debug_ourst
+    dargs.tap_list, dargs.built = args.debug_tap_list, args.debug_built
+    check_build(dargs, dres)
+    if not args.debug_built:
+        return
+    console = read_lines(os.path.join(dargs.logs, "console.log"))
+    results = read_lines(os.path.join(dargs.logs, "results.log"))
+    if console is None:
+        dres.add("boot", "guest booted", FAIL, ["no console log"])
+        return
+    done = any(l.startswith("@@HARNESS-END debug") for l in results or [])
+    secs = (read_lines(os.path.join(dargs.logs, "boot.seconds")) or ["?"])[0]
+    nsecs = (read_lines(os.path.join(args.logs, "boot.seconds")) or ["?"])[0]
+    dres.add("boot", "guest ran /init to the end (%ss)" % secs, PASS if done else FAIL,
+             [] if done else ["the guest did not finish; last console lines:"] + tail(console, 30))
+    dres.note("boot", "guest time: debug kernel %ss, normal kernel %ss" % (secs, nsecs))
+    check_kunit(dargs, dres, console)
+    check_upstream_st(dargs, dres, results)
+    check_our_st(dargs, dres, results)
+    check_sync_test(dargs, dres, results)
+    check_sync_test(dargs, dres, results, "SYNC32", "sync_test (32-bit)")
+    check_tap_programs(dargs, dres, results)
+    check_lockdep_order(dargs, dres, results)
+    check_kernel_log(dargs, dres, console)
+    check_kmemleak(dargs, dres, results)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd", choices=["report", "upstream-files"])
@@ -770,6 +876,11 @@ def main():
     ap.add_argument("--built", type=int, default=1)
     ap.add_argument("--seconds", type=int)
     ap.add_argument("--tap-list")
+    ap.add_argument("--debug-logs")
+    ap.add_argument("--debug-built", type=int, default=0)
+    ap.add_argument("--debug-stdir")
+    ap.add_argument("--debug-ourst")
+    ap.add_argument("--debug-tap-list")
     args = ap.parse_args()
     if args.cmd == "upstream-files":
         print_upstream_files(args.pristine, args.manifest)
@@ -779,6 +890,32 @@ def main():
     res = Results()
     console = read_lines(os.path.join(args.logs, "console.log"))
     results = read_lines(os.path.join(args.logs, "results.log"))
+
+    if args.mode == "fuzz":
+        # make fuzz: the fuzzer's rounds, the kernel log and kmemleak
+        out, _ = results_section(results, "TAP:dmabuf-fuzz")
+        print()
+        print("\n".join(l for l in out if l.startswith(("# total", "# seed", "not ok")) or
+                        "reproduce" in l))
+        if console is None:
+            res.add("boot", "guest booted", FAIL, ["no console log"])
+        else:
+            done = any(l.startswith("@@HARNESS-END fuzz") for l in results or [])
+            secs = (read_lines(os.path.join(args.logs, "boot.seconds")) or ["?"])[0]
+            res.add("boot", "guest ran /init to the end (%ss)" % secs, PASS if done else FAIL,
+                    [] if done else tail(console, 30))
+            SECTIONS.insert(SECTIONS.index("kernel-log"), "fuzz")
+            check_sync_test(args, res, results, "TAP:dmabuf-fuzz", "fuzz", "dmabuf-fuzz")
+            check_kernel_log(args, res, console)
+            lines, end = results_section(results, "KMEMLEAK:end")
+            blocks = kmemleak_blocks(lines)
+            res.add("kmemleak", "kmemleak scan after the fuzzer: %d leak(s)" % len(blocks),
+                    PASS if end and "rc=0" in end and not blocks else FAIL,
+                    [l for b in blocks[:3] for l in b[:20]] or lines[:3])
+        summarize(res, args)
+        p, f, s = res.count(status=PASS), res.count(status=FAIL), res.count(status=SKIP)
+        print("%d passed, %d failed, %d skipped" % (p, f, s))
+        return 1 if f else 0
 
     if args.mode == "run":
         demo, end = results_section(results, "DEMO")
@@ -834,6 +971,8 @@ def main():
                 check_lockdep_order(args, res, results)
                 check_bench(args, res, results)
                 check_kernel_log(args, res, console)
+            if args.debug_logs:
+                check_debug_kernel(args, res)
 
     summarize(res, args)
     print()
