@@ -73,7 +73,6 @@ struct heap {
 static long pgsz;
 static char *bad_ptr;		/* an unmapped page, after 4 mapped ones */
 static char *ro_page;		/* a read-only page after it (ro_put() writes it) */
-static const char *case_skip;	/* set by a case: "ok N - ... # SKIP <reason>" */
 static struct heap heaps[2];	/* system, then the CMA heap if there is one */
 static int nheaps;
 static struct heap *sys_heap, *cma_heap;
@@ -1703,10 +1702,7 @@ static void t_failnth_cma(void)
 	FDS_SAME(fds);
 }
 
-static const struct {
-	void (*fn)(void);
-	const char *name;
-} cases[] = {
+static const struct tap_case cases[] = {
 	{ t_nodes, "heaps: char devices 0600, one major, dev matches /sys/class/dma_heap" },
 	{ t_devnode, "heap fd: no read/write/seek/mmap, default poll, ALLOC via O_RDONLY" },
 	{ t_einval_fields, "ALLOC: fd != 0, fd_flags beyond CLOEXEC|ACCMODE, heap_flags EINVAL" },
@@ -1739,16 +1735,6 @@ static const struct {
 	{ t_failnth_cma, "fail-nth: CMA ALLOC walk, ENOMEM, the area still whole" },
 };
 
-static char timeout_line[160];
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	if (write(1, timeout_line, strlen(timeout_line)) < 0)
-		_exit(3);
-	_exit(2);
-}
-
 /* the CMA heap: the one that is not "system" ("reserved" first) */
 static void find_cma(void)
 {
@@ -1767,13 +1753,12 @@ static void find_cma(void)
 
 int main(void)
 {
-	unsigned int i, n = sizeof(cases) / sizeof(cases[0]), failed = 0;
+	unsigned int i, n = sizeof(cases) / sizeof(cases[0]);
 	char path[300], *area;
 	long cma_kb;
 
 	pgsz = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
 	printf("TAP version 13\n1..%u\n", n);
 	area = mmap(NULL, 6 * pgsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	heaps[0].fd = open(HEAP_DIR "/system", O_RDWR | O_CLOEXEC);
@@ -1811,21 +1796,5 @@ int main(void)
 	       cma_heap ? " " : "", cma_heap ? cma_name : "", cma_kb, meminfo_kb("MemTotal"),
 	       meminfo_kb("MemFree"), failnth_w >= 0 ? "yes" : "no", have_bufinfo ? "yes" : "no");
 
-	for (i = 0; i < n; i++) {
-		case_failed = 0;
-		case_skip = NULL;
-		snprintf(timeout_line, sizeof(timeout_line),
-			 "# timed out after 120 s\nnot ok %u - %s\n", i + 1, cases[i].name);
-		alarm(120);
-		cases[i].fn();
-		alarm(0);
-		if (case_skip && !case_failed)
-			printf("ok %u - %s # SKIP %s\n", i + 1, cases[i].name, case_skip);
-		else
-			printf("%sok %u - %s\n", case_failed ? "not " : "", i + 1, cases[i].name);
-		failed += case_failed;
-	}
-	if (failed)
-		printf("# %u of %u cases failed\n", failed, n);
-	return !!failed;
+	return run_cases(cases, n);
 }

@@ -64,7 +64,6 @@ static long pgsz;
 static char *bad_ptr;		/* an unmapped page, right after a mapped one */
 static char *ro_page;		/* a read-only page (ro_put() writes it) */
 static char comm[16];		/* our task name: every timeline's default name */
-static const char *case_skip;	/* set by a case: "ok N - ... # SKIP <reason>" */
 static bool have_fdinfo;	/* sync_file fdinfo has our "sync_file:" lines */
 static unsigned int uniq;
 
@@ -2408,10 +2407,7 @@ static void t_fdinfo_escaped_and_capped(void)
 	close_all(tls, 300);
 }
 
-static const struct {
-	void (*fn)(void);
-	const char *name;
-} cases[] = {
+static const struct tap_case cases[] = {
 	{ t_merge_basic, "MERGE: two timelines, CLOEXEC fd, struct written back" },
 	{ t_merge_einval, "MERGE: flags or pad set is EINVAL, before fd2" },
 	{ t_merge_enoent, "MERGE: fd2 not a sync_file (pipe, null, timeline, closed) ENOENT" },
@@ -2453,26 +2449,15 @@ static const struct {
 	{ t_fdinfo_escaped_and_capped, "fdinfo: names escaped, at most 256 fences listed" },
 };
 
-static char timeout_line[160];
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	if (write(1, timeout_line, strlen(timeout_line)) < 0)
-		_exit(3);
-	_exit(2);
-}
-
 int main(void)
 {
-	unsigned int i, n = sizeof(cases) / sizeof(cases[0]), failed = 0;
+	unsigned int i, n = sizeof(cases) / sizeof(cases[0]);
 	struct rlimit rl;
-	char *area, *c;
+	char *area, *c, path[64];
 	int tl, f;
 
 	pgsz = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
 	printf("TAP version 13\n1..%u\n", n);
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 4096 && rl.rlim_max >= 4096) {
 		rl.rlim_cur = 4096;
@@ -2495,29 +2480,13 @@ int main(void)
 	ro_page = area + 2 * pgsz;
 	mprotect(ro_page, pgsz, PROT_READ);
 	failnth_open();
-	snprintf(timeout_line, sizeof(timeout_line), "/proc/self/fdinfo/%d", f);
-	c = read_text(timeout_line);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", f);
+	c = read_text(path);
 	have_fdinfo = c && strstr(c, "\nsync_file:\t");
 	printf("# comm \"%s\", %s, sync_file fdinfo %s, fail-nth %s\n", comm,
 	       sizeof(void *) == 8 ? "64-bit" : "32-bit", have_fdinfo ? "yes" : "no",
 	       failnth_w >= 0 ? "yes" : "no");
 	CLOSE(f, tl);
 
-	for (i = 0; i < n; i++) {
-		case_failed = 0;
-		case_skip = NULL;
-		snprintf(timeout_line, sizeof(timeout_line),
-			 "# timed out after 120 s\nnot ok %u - %s\n", i + 1, cases[i].name);
-		alarm(120);
-		cases[i].fn();
-		alarm(0);
-		if (case_skip && !case_failed)
-			printf("ok %u - %s # SKIP %s\n", i + 1, cases[i].name, case_skip);
-		else
-			printf("%sok %u - %s\n", case_failed ? "not " : "", i + 1, cases[i].name);
-		failed += case_failed;
-	}
-	if (failed)
-		printf("# %u of %u cases failed\n", failed, n);
-	return !!failed;
+	return run_cases(cases, n);
 }

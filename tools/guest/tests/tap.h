@@ -5,14 +5,15 @@
  * (not uAPI: drivers/dma-buf/sync_debug.h has the kernel's copy).
  *
  * Each program is one translation unit: the state here is its own.  A
- * case sets case_failed through report(); the program's runner prints
- * "ok"/"not ok" per case.
+ * case sets case_failed through report(), or case_skip to a reason;
+ * run_cases() prints "ok"/"not ok"/"# SKIP" per case.
  */
 #ifndef DMABUF_TAP_H
 #define DMABUF_TAP_H
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -42,6 +43,7 @@ struct sw_sync_get_deadline {
 #define SW_SYNC_PATH		 "/sys/kernel/debug/sync/sw_sync"
 
 static int case_failed;
+static const char *case_skip;	/* set by a case: "ok N - ... # SKIP <reason>" */
 static char text[1 << 20];	/* what read_text() read */
 
 static inline bool report(bool ok, const char *fn, int line, const char *fmt, ...)
@@ -159,6 +161,53 @@ static inline long failnth_get(void)
 	if (fd >= 0)
 		close(fd);
 	return r > 0 ? strtol(b, NULL, 10) : -1;
+}
+
+/* ---- the case runner ---------------------------------------------------- */
+
+struct tap_case {
+	void (*fn)(void);
+	const char *name;
+};
+
+/* what the alarm prints: the case that hung, as a TAP failure */
+static char tap_timeout_line[200];
+
+static void tap_on_alarm(int sig)
+{
+	(void)sig;
+	if (write(1, tap_timeout_line, strlen(tap_timeout_line)) < 0)
+		_exit(3);
+	_exit(2);
+}
+
+/*
+ * Runs the @n cases in order, each under a 120 s alarm (a hung case ends
+ * the program with its own "not ok" line, not the harness's timeout), and
+ * returns the exit status: 0 when none failed.  main() has printed the plan.
+ */
+static inline int run_cases(const struct tap_case *cases, unsigned int n)
+{
+	unsigned int i, failed = 0;
+
+	signal(SIGALRM, tap_on_alarm);
+	for (i = 0; i < n; i++) {
+		case_failed = 0;
+		case_skip = NULL;
+		snprintf(tap_timeout_line, sizeof(tap_timeout_line),
+			 "# timed out after 120 s\nnot ok %u - %s\n", i + 1, cases[i].name);
+		alarm(120);
+		cases[i].fn();
+		alarm(0);
+		if (case_skip && !case_failed)
+			printf("ok %u - %s # SKIP %s\n", i + 1, cases[i].name, case_skip);
+		else
+			printf("%sok %u - %s\n", case_failed ? "not " : "", i + 1, cases[i].name);
+		failed += case_failed;
+	}
+	if (failed)
+		printf("# %u of %u cases failed\n", failed, n);
+	return !!failed;
 }
 
 #endif /* DMABUF_TAP_H */

@@ -65,7 +65,6 @@ _Static_assert(sizeof(struct udmabuf_create_list) == 8, "udmabuf_create_list");
 static long pgsz;
 static int udev = -1;		/* /dev/udmabuf */
 static char *bad_ptr;		/* an unmapped page after a mapped one */
-static const char *case_skip;
 
 static void sleep_ms(int ms)
 {
@@ -970,10 +969,7 @@ static void t_concurrency(void)
 	FDS_SAME(fds);
 }
 
-static const struct {
-	void (*fn)(void);
-	const char *name;
-} cases[] = {
+static const struct tap_case cases[] = {
 	{ t_ebadfd, "not shmem/hugetlbfs, or not open: EBADFD (pipe, null, dma-buf, -1)" },
 	{ t_seals, "no F_SEAL_SHRINK, or WRITE/FUTURE_WRITE: EINVAL; tmpfs file EINVAL" },
 	{ t_align, "offset or size not page aligned: EINVAL, before any fd" },
@@ -996,24 +992,13 @@ static const struct {
 	{ t_concurrency, "4 children create/map/close from one memfd at once" },
 };
 
-static char timeout_line[160];
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	if (write(1, timeout_line, strlen(timeout_line)) < 0)
-		_exit(3);
-	_exit(2);
-}
-
 int main(void)
 {
-	unsigned int i, n = sizeof(cases) / sizeof(cases[0]), failed = 0;
+	unsigned int i, n = sizeof(cases) / sizeof(cases[0]);
 	char *area;
 
 	pgsz = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
 	printf("TAP version 13\n1..%u\n", n);
 	area = mmap(NULL, 2 * pgsz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	udev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
@@ -1032,21 +1017,5 @@ int main(void)
 	       meminfo_kb("Hugepagesize"), failnth_w >= 0 ? "yes" : "no",
 	       bufs_total() >= 0 ? "yes" : "no");
 
-	for (i = 0; i < n; i++) {
-		case_failed = 0;
-		case_skip = NULL;
-		snprintf(timeout_line, sizeof(timeout_line),
-			 "# timed out after 120 s\nnot ok %u - %s\n", i + 1, cases[i].name);
-		alarm(120);
-		cases[i].fn();
-		alarm(0);
-		if (case_skip && !case_failed)
-			printf("ok %u - %s # SKIP %s\n", i + 1, cases[i].name, case_skip);
-		else
-			printf("%sok %u - %s\n", case_failed ? "not " : "", i + 1, cases[i].name);
-		failed += case_failed;
-	}
-	if (failed)
-		printf("# %u of %u cases failed\n", failed, n);
-	return !!failed;
+	return run_cases(cases, n);
 }
