@@ -69,6 +69,11 @@ class Prefixed:
     def count(self, section=None, status=None):
         return self.res.count(section and self.prefix + section, status)
 
+    @property
+    def cases(self):
+        # the shared list: check_kunit() slices it to count one suite's cases
+        return self.res.cases
+
 
 def read_lines(path):
     try:
@@ -781,7 +786,7 @@ def check_gates(args, res):
 
 # ------------------------------------------------------------------ output --
 
-SECTIONS = ["build", "static", "originality", "abi", "exports", "boot", "kunit", "upstream-st", "ours-st",
+SECTIONS = ["build", "static", "originality", "abi", "exports", "docs", "patch", "boot", "kunit", "upstream-st", "ours-st",
             "sync_test", "sync_test (32-bit)", "lockdep", "bench-check", "kernel-log", "kmemleak"]
 
 
