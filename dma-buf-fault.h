@@ -40,7 +40,7 @@ static inline bool dma_buf_fail_alloc(void)
  * instructions, which no test hits reliably. Such a path calls
  * dma_buf_race_window() at the point where a concurrent actor would do
  * harm, naming the site and the object. When the KUnit suites are built
- * into the kernel, a case may install &dma_buf_race_hook and act on the
+ * into the kernel, a case may install ``dma_buf_race_hook`` and act on the
  * object from inside the window (signal another fence, drop a reference),
  * which turns the race into a deterministic sequence. In every other build
  * the call compiles to nothing, so production kernels carry no hook.

@@ -53,7 +53,7 @@
  * therefore never grows the table and, once a slot is reserved, never
  * allocates.
  *
- * Locking: &dma_resv.lock (a ww_mutex of &reservation_ww_class) serialises
+ * Locking: &dma_resv.lock (a ww_mutex of ``reservation_ww_class``) serialises
  * all changes of the fence table. Lockdep learns at boot that it nests
  * inside mmap_lock and outside fs_reclaim, the mmu notifier and fence waits,
  * so a driver that gets this wrong is reported on first use, not on the

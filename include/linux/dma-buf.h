@@ -109,10 +109,12 @@ struct dma_buf_ops {
 	 * @begin_cpu_access:
 	 *
 	 * Optional.  Called by dma_buf_begin_cpu_access() (and the SYNC ioctl
-	 * with DMA_BUF_SYNC_START) after the implicit fences have been waited
-	 * for, to make the buffer coherent for the CPU in the given direction:
-	 * flush or invalidate caches, move it to system memory.  May return
-	 * -ERESTARTSYS or -EINTR.
+	 * with DMA_BUF_SYNC_START) to make the buffer coherent for the CPU in
+	 * the given direction: flush or invalidate caches, move it to system
+	 * memory.  The core calls it first and waits for the implicit fences
+	 * afterwards, so an exporter that can wait more cheaply itself may do
+	 * so here; one that does not must not rely on the device being idle.
+	 * May return -ERESTARTSYS or -EINTR.
 	 */
 	int (*begin_cpu_access)(struct dma_buf *buf, enum dma_data_direction dir);
 

@@ -57,7 +57,7 @@ static inline enum dma_resv_usage dma_resv_usage_rw(bool write)
 
 /**
  * struct dma_resv - a reservation object
- * @lock: the ww_mutex of &reservation_ww_class that writers hold
+ * @lock: the ww_mutex of ``reservation_ww_class`` that writers hold
  * @fences: the fence table; changed under @lock, readable under RCU
  */
 struct dma_resv {
