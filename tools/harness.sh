@@ -207,7 +207,7 @@ kpath() {
 # writes through a hard link into pristine (destinations are removed first).
 overlay() {
 	local manifest=$CACHE/overlay.manifest new=$CACHE/overlay.manifest.new
-	local f k dst cur changed=0 restored=0
+	local f k dst cur changed=0 restored=0 dropped=0
 	repo_files | while IFS= read -r f; do kpath "$f"; done | sort -u >"$new.k"
 	repo_files >"$new.r"
 	: >"$new"
@@ -237,8 +237,15 @@ overlay() {
 		done < <(comm -23 "$manifest" "$new")
 	fi
 	mv "$new" "$manifest"
+	# drivers/dma-buf is ours as a whole: upstream's files there that the
+	# repo does not have (its in-kernel selftests, which the harness builds
+	# from $PRISTINE) leave the tree, as they leave it in `make patch`.
+	while IFS= read -r k; do
+		rm -f "$TREE/$k"
+		dropped=$((dropped + 1))
+	done < <(cd "$PRISTINE" && find drivers/dma-buf -type f | sort | comm -23 - "$new.k")
 	rm -f "$new.k" "$new.r"
-	note "overlay: $(wc -l <"$manifest") repo files linked ($changed (re)linked, $restored restored to pristine)"
+	note "overlay: $(wc -l <"$manifest") repo files linked ($changed (re)linked, $restored restored to pristine, $dropped of upstream's dropped)"
 }
 
 # ---------------------------------------------------------------- config --
@@ -658,12 +665,36 @@ exports_gate() {
 }
 
 compat_gates() {
-	stage "compat gates: uAPI ABI (64/32-bit) and exports vs pristine 6.12"
+	stage "compat gates: uAPI ABI (64/32-bit) and exports vs pristine 6.12, docs, patch"
 	rm -rf "$LOGS/gates"
 	mkdir -p "$LOGS/gates"
 	: >"$LOGS/gates/results"
 	abi_gate
 	exports_gate
+	docs_gate
+	patch_gate
+}
+
+# Documentation: our pages rendered by the tree's Sphinx setup (make docs,
+# tools/docs.sh); any Sphinx or kernel-doc warning in our files fails.
+docs_gate() {
+	local log=$LOGS/gates/docs.log
+	if bash "$TOOLS/docs.sh" "$TREE" "$CACHE/docs" >"$log" 2>&1; then
+		gate_result docs "make docs: $(grep -c . <<<"$(cd "$REPO" && find Documentation -name '*.rst')") pages render, no Sphinx or kernel-doc warning" passed
+	else
+		gate_result docs "make docs renders our pages without a warning" failed "$log"
+	fi
+}
+
+# The packager's patch (make patch, tools/patch.sh): applies with patch -p1
+# to a fresh copy of pristine 6.12 and gives exactly the tree tested here.
+patch_gate() {
+	local log=$LOGS/gates/patch.log
+	if bash "$TOOLS/patch.sh" check "$CACHE/dma-buf-rewrite.patch" >"$log" 2>&1; then
+		gate_result patch "$(tail -n 1 "$log" | sed 's/^patch-check: //')" passed
+	else
+		gate_result patch "make patch applies to pristine 6.12 and equals the overlay" failed "$log"
+	fi
 }
 
 # -------------------------------------------------------------- boot ------
@@ -1011,7 +1042,7 @@ do_build() {
 
 cmd=${1:-test}
 case "$cmd" in
-build | test | run | bench-check | static | overlay | config | compat | clean-cache | fuzz) lock_cache ;;
+build | test | run | bench-check | static | overlay | config | compat | clean-cache | fuzz | patch) lock_cache ;;
 esac
 case "$cmd" in
 build)
@@ -1086,6 +1117,11 @@ static)
 overlay)
 	setup_pristine
 	overlay ;;
+patch)
+	# make patch [PATCH=file]: write it, and check it as make test does
+	setup_pristine
+	overlay
+	bash "$TOOLS/patch.sh" check "${PATCH:-$CACHE/dma-buf-rewrite.patch}" ;;
 config)
 	do_prepare || exit 1 ;;
 upstream-files)
