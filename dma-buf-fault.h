@@ -33,6 +33,34 @@ static inline bool dma_buf_fail_alloc(void)
 }
 #endif
 
+/*
+ * How many times a fail-nth walk retries a step whose fault went elsewhere
+ * (see dma_buf_fault_absorbed()) before it counts the step as walked.
+ */
+#define DMA_BUF_FAULT_RETRIES	8
+
+/**
+ * dma_buf_fault_absorbed - did an allocation outside the walked path take the fault?
+ * @succeeded: the walked call succeeded although the armed fail-nth ran out
+ *
+ * The walks in selftests/ arm ``current->fail_nth`` and expect the call to
+ * fail at the n-th dma_buf_fail_alloc() point. With CONFIG_FAILSLAB or
+ * CONFIG_FAIL_PAGE_ALLOC (the debug kernel) the same counter is also
+ * consumed by every slab or page allocation those consider -- by default
+ * the ones that cannot reclaim: a debug-objects pool refill, a KASAN stack
+ * depot page. Those cope with the failure, so the walked call succeeds with
+ * the fault spent. Such a step says nothing about our error path and is
+ * retried. Without either option nothing else consumes the counter and a
+ * success with the fault spent stays what it is: a failure the path ignored.
+ *
+ * Return: true if @succeeded and this kernel has such other consumers.
+ */
+static inline bool dma_buf_fault_absorbed(bool succeeded)
+{
+	return succeeded && (IS_ENABLED(CONFIG_FAILSLAB) ||
+			     IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC));
+}
+
 /**
  * DOC: race windows
  *

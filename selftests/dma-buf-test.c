@@ -1475,8 +1475,9 @@ static void export_fails_cleanly_at_every_allocation(struct kunit *test)
 	struct module *owner = dbt_owner(test, false);
 	struct dma_fence *fence = dbt_new_fence(book);
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
-	unsigned int k, failures = 0;
+	unsigned int k, failures = 0, absorbed = 0;
 	struct dma_buf *buf = NULL;
+	int released = 0;
 	bool unused;
 
 	dbt_fill_info(test, &info, e, DBT_ALL);
@@ -1493,6 +1494,14 @@ static void export_fails_cleanly_at_every_allocation(struct kunit *test)
 			KUNIT_EXPECT_NOT_ERR_OR_NULL(test, buf);
 			break;
 		}
+		if (dma_buf_fault_absorbed(!IS_ERR_OR_NULL(buf)) &&
+		    absorbed++ < DMA_BUF_FAULT_RETRIES) {
+			dbt_drop(test, buf, e);
+			released++;
+			buf = NULL;
+			k--;
+			continue;
+		}
 		failures++;
 		KUNIT_EXPECT_PTR_EQ_MSG(test, buf, ERR_PTR(-ENOMEM),
 					"failure point %u", k);
@@ -1500,7 +1509,7 @@ static void export_fails_cleanly_at_every_allocation(struct kunit *test)
 			dma_buf_put(buf);
 		buf = NULL;
 		/* No buffer was left to release, no owner reference kept. */
-		KUNIT_EXPECT_EQ_MSG(test, dbt_settle(e, 0), 0,
+		KUNIT_EXPECT_EQ_MSG(test, dbt_settle(e, released), released,
 				    "failure point %u", k);
 		dbt_expect_owner_refs(test, owner, 0, k);
 		/* A supplied object is the caller's: not finalised. */
@@ -1510,6 +1519,8 @@ static void export_fails_cleanly_at_every_allocation(struct kunit *test)
 	KUNIT_EXPECT_LE(test, k, DBT_FAULT_STEPS);
 	KUNIT_EXPECT_GT_MSG(test, failures, 0,
 			    "dma_buf_export() has no failure point");
+	if (absorbed)
+		kunit_info(test, "%u steps retried: fault taken elsewhere\n", absorbed);
 	if (!IS_ERR_OR_NULL(buf)) {
 		dbt_expect_owner_refs(test, owner, 1, k);
 		dbt_drop(test, buf, e);
@@ -2173,7 +2184,7 @@ static void attach_fails_cleanly_at_every_allocation(struct kunit *test)
 			sizeof(*imp), GFP_KERNEL) : NULL;
 	struct device *dev = dbt_device(test);
 	struct dma_buf_attachment *a = NULL;
-	unsigned int k, failures = 0;
+	unsigned int k, failures = 0, absorbed = 0;
 	bool unused;
 
 	KUNIT_ASSERT_TRUE(test, imp || !p->dynamic_importer);
@@ -2184,6 +2195,13 @@ static void attach_fails_cleanly_at_every_allocation(struct kunit *test)
 		if (unused) {
 			KUNIT_EXPECT_NOT_ERR_OR_NULL(test, a);
 			break;
+		}
+		if (dma_buf_fault_absorbed(!IS_ERR_OR_NULL(a)) &&
+		    absorbed++ < DMA_BUF_FAULT_RETRIES) {
+			dma_buf_detach(buf, a);
+			a = NULL;
+			k--;
+			continue;
 		}
 		failures++;
 		KUNIT_EXPECT_PTR_EQ_MSG(test, a, ERR_PTR(-ENOMEM),
@@ -2206,6 +2224,8 @@ static void attach_fails_cleanly_at_every_allocation(struct kunit *test)
 	KUNIT_EXPECT_LE(test, k, DBT_FAULT_STEPS);
 	KUNIT_EXPECT_GT_MSG(test, failures, 0,
 			    "dma_buf_dynamic_attach() has no failure point");
+	if (absorbed)
+		kunit_info(test, "%u steps retried: fault taken elsewhere\n", absorbed);
 	if (!IS_ERR_OR_NULL(a)) {
 		KUNIT_EXPECT_EQ(test, dbt_attachments(buf, NULL, NULL), 1);
 		dma_buf_detach(buf, a);
@@ -2681,10 +2701,10 @@ static void map_fails_cleanly_at_every_allocation(struct kunit *test)
 	struct dbt_imp *imp = p->dynamic_importer ? kunit_kzalloc(test,
 			sizeof(*imp), GFP_KERNEL) : NULL;
 	struct dma_buf_attachment *a;
-	unsigned int k, failures = 0;
+	unsigned int k, failures = 0, absorbed = 0;
 	struct sg_table *sgt;
 	int pins, maps;
-	bool unused;
+	bool unused, retry;
 
 	KUNIT_ASSERT_TRUE(test, imp || !p->dynamic_importer);
 	a = dbt_attach_as(buf, dbt_device(test), imp);
@@ -2697,12 +2717,18 @@ static void map_fails_cleanly_at_every_allocation(struct kunit *test)
 		dbt_fail_nth(k);
 		sgt = dma_buf_map_attachment(a, DMA_BIDIRECTIONAL);
 		unused = dbt_fail_unused();
-		if (unused && !IS_ERR_OR_NULL(sgt))
+		retry = !unused && dma_buf_fault_absorbed(!IS_ERR_OR_NULL(sgt)) &&
+			absorbed++ < DMA_BUF_FAULT_RETRIES;
+		if ((unused || retry) && !IS_ERR_OR_NULL(sgt))
 			dma_buf_unmap_attachment(a, sgt, DMA_BIDIRECTIONAL);
 		dma_resv_unlock(buf->resv);
 		if (unused) {
 			KUNIT_EXPECT_NOT_ERR_OR_NULL(test, sgt);
 			break;
+		}
+		if (retry) {
+			k--;
+			continue;
 		}
 		failures++;
 		KUNIT_EXPECT_PTR_EQ_MSG(test, sgt, ERR_PTR(-ENOMEM),
@@ -2716,7 +2742,7 @@ static void map_fails_cleanly_at_every_allocation(struct kunit *test)
 				    "failure point %u", k);
 	}
 	KUNIT_EXPECT_LE(test, k, DBT_FAULT_STEPS);
-	kunit_info(test, "%u failure points\n", failures);
+	kunit_info(test, "%u failure points, %u steps retried\n", failures, absorbed);
 	dma_buf_detach(buf, a);
 	dbt_drop(test, buf, e);
 #else

@@ -102,6 +102,7 @@
 #include <linux/sync_file.h>
 #include <linux/uaccess.h>
 
+#include "../dma-buf-fault.h"
 #include "../sync_debug.h"
 
 /* Callbacks a case can put on points, and signals they can record. */
@@ -824,7 +825,7 @@ static void create_fence_fails_cleanly_at_every_allocation(struct kunit *test)
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
 	const struct swt_fault_case *p = test->param_value;
 	struct dma_fence *old = NULL, *fence;
-	unsigned int k, failures = 0;
+	unsigned int k, failures = 0, absorbed = 0;
 	unsigned int pending, refs;
 	struct swt_ctx *ctx;
 	bool unused;
@@ -847,6 +848,12 @@ static void create_fence_fails_cleanly_at_every_allocation(struct kunit *test)
 			/* Fewer than k allocation points: a normal success. */
 			KUNIT_EXPECT_EQ(test, ret, 0);
 			break;
+		}
+		if (dma_buf_fault_absorbed(!ret) &&
+		    absorbed++ < DMA_BUF_FAULT_RETRIES) {
+			dma_fence_put(swt_take(test, swt_create_result(ctx)));
+			k--;
+			continue;
 		}
 		failures++;
 		KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "failure point %u", k);
