@@ -229,6 +229,9 @@ dma_buf_dynamic_attach(struct dma_buf *buf, struct device *dev,
 	if (ret)
 		goto err_unlink;
 
+	/* a failed attach is not traced: each event has its detach */
+	DMA_BUF_TRACE(dynamic_attach, buf, att,
+		      dma_buf_attachment_is_dynamic(att), dev);
 	return att;
 
 err_unlink:
@@ -279,6 +282,9 @@ void dma_buf_detach(struct dma_buf *buf, struct dma_buf_attachment *att)
 	dma_buf_attach_unlink(att);
 	if (buf->ops->detach)
 		buf->ops->detach(buf, att);
+	/* the importer's reference keeps @buf; @att goes right after */
+	DMA_BUF_TRACE(detach, buf, att, dma_buf_attachment_is_dynamic(att),
+		      att->dev);
 	kfree(att);
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_detach, DMA_BUF);

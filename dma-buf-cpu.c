@@ -130,6 +130,7 @@ int dma_buf_mmap(struct dma_buf *buf, struct vm_area_struct *vma,
 
 	vma_set_file(vma, buf->file);
 	vma->vm_pgoff = pgoff;
+	DMA_BUF_TRACE(mmap, buf);
 	return buf->ops->mmap(buf, vma);
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_mmap, DMA_BUF);

@@ -67,6 +67,7 @@ static int dma_buf_file_mmap(struct file *file, struct vm_area_struct *vma)
 	/* the mm core has made sure vm_pgoff + pages does not wrap */
 	if (vma->vm_pgoff + vma_pages(vma) > buf->size >> PAGE_SHIFT)
 		return -EINVAL;
+	DMA_BUF_TRACE(mmap_internal, buf);
 	return buf->ops->mmap(buf, vma);
 }
 

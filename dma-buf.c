@@ -82,7 +82,8 @@
  * attach, detach, release, begin_cpu_access, end_cpu_access and mmap;
  * they may take it themselves.
  *
- * Other locks: &dma_buf.name_lock, a spinlock, protects only the name;
+ * Other locks: &dma_buf.name_lock, a spinlock, protects only the name
+ * (and is held around each dma_buf trace event, see DMA_BUF_TRACE());
  * the debugfs list's mutex is taken outside the reservation locks (the
  * bufinfo reader takes each buffer's lock inside it).  Everything that
  * takes the reservation lock may sleep; get_dma_buf() and dma_buf_put()
@@ -105,6 +106,14 @@
 #include "dma-buf-fault.h"
 #include "dma-buf-internal.h"
 #include "dma-buf-sysfs-stats.h"
+
+/*
+ * The dma_buf tracepoints are defined here, once; the rest of the core
+ * emits them through DMA_BUF_TRACE() (dma-buf-internal.h, which has
+ * included the header already: define_trace.h reads it again).
+ */
+#define CREATE_TRACE_POINTS
+#include <trace/events/dma_buf.h>
 
 static struct vfsmount *dma_buf_mnt;
 
@@ -310,6 +319,7 @@ struct dma_buf *dma_buf_export(const struct dma_buf_export_info *exp_info)
 
 	dma_buf_list_add(buf);
 	dma_buf_stats_publish(buf);
+	DMA_BUF_TRACE(export, buf);
 	return buf;
 
 err_stats:
@@ -347,8 +357,15 @@ int dma_buf_fd(struct dma_buf *buf, int flags)
 
 	file = buf->file;
 	fd = get_unused_fd_flags(flags);
-	if (fd >= 0)
-		fd_install(fd, file);
+	if (fd < 0)
+		return fd;
+	/*
+	 * Traced before fd_install(): once installed, the fd owns the
+	 * caller's reference, and another thread may close it and free the
+	 * buffer at once.  A reserved fd cannot be closed (EBADF).
+	 */
+	DMA_BUF_TRACE(fd, buf, fd);
+	fd_install(fd, file);
 	return fd;
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_fd, DMA_BUF);
@@ -365,6 +382,7 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_fd, DMA_BUF);
 struct dma_buf *dma_buf_get(int fd)
 {
 	struct file *file = fget(fd);
+	struct dma_buf *buf;
 
 	if (!file)
 		return ERR_PTR(-EBADF);
@@ -372,7 +390,10 @@ struct dma_buf *dma_buf_get(int fd)
 		fput(file);
 		return ERR_PTR(-EINVAL);
 	}
-	return file->private_data;
+	buf = file->private_data;
+	/* the reference fget() took keeps the buffer alive */
+	DMA_BUF_TRACE(get, buf, fd);
+	return buf;
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_get, DMA_BUF);
 
@@ -392,6 +413,8 @@ void dma_buf_put(struct dma_buf *buf)
 {
 	if (WARN_ON(!buf || !buf->file))
 		return;
+	/* before the fput(): this may be the last reference */
+	DMA_BUF_TRACE(put, buf);
 	fput(buf->file);
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_put, DMA_BUF);

@@ -69,6 +69,7 @@
 #include <uapi/linux/dma-heap.h>
 
 #include "dma-buf-fault.h"
+#include "dma-buf-internal.h"
 
 /* the device numbers, the class and the /dev directory are all this */
 #define HEAP_CLASS	"dma_heap"
@@ -191,6 +192,12 @@ static long heap_fop_ioctl(struct file *file, unsigned int cmd,
 		ret = -EFAULT;
 		goto out_free;
 	}
+	/*
+	 * The event dma_buf_fd() would emit, had it been used (tools expect
+	 * one per heap buffer), and like it before fd_install(): after it
+	 * the buffer may already be gone.
+	 */
+	DMA_BUF_TRACE(fd, buf, req->fd);
 	fd_install(req->fd, buf->file);
 
 out_free:
