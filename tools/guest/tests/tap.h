@@ -141,7 +141,13 @@ static inline void failnth_open(void)
 {
 	snprintf(failnth_path, sizeof(failnth_path), "/proc/self/task/%ld/fail-nth",
 		 (long)syscall(SYS_gettid));
-	failnth_w = open(failnth_path, O_WRONLY | O_CLOEXEC);
+	/*
+	 * One descriptor for both directions: reading back through a fresh
+	 * open() would walk /proc/self, whose link lookup allocates without
+	 * reclaim -- a point failslab counts, which would consume a fault the
+	 * call under test left over.
+	 */
+	failnth_w = open(failnth_path, O_RDWR | O_CLOEXEC);
 }
 
 static inline int failnth_set(unsigned int n)
@@ -154,12 +160,9 @@ static inline int failnth_set(unsigned int n)
 
 static inline long failnth_get(void)
 {
-	int fd = open(failnth_path, O_RDONLY | O_CLOEXEC);
 	char b[16] = "";
-	ssize_t r = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+	ssize_t r = failnth_w < 0 ? -1 : pread(failnth_w, b, sizeof(b) - 1, 0);
 
-	if (fd >= 0)
-		close(fd);
 	return r > 0 ? strtol(b, NULL, 10) : -1;
 }
 
