@@ -52,14 +52,7 @@
 #include <linux/sync_file.h>
 #include <linux/videodev2.h>
 
-/* drivers/dma-buf/sw_sync.c has no uapi header */
-struct sw_sync_create_fence_data {
-	__u32 value;
-	char name[32];
-	__s32 fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC _IOW('W', 1, __u32)
+#include "tap.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
@@ -115,16 +108,8 @@ static void diag(const char *fmt, ...)
 } while (0)
 #define SKIP 1
 #define ERR strerror(errno)
-#define CLOSE(fd) do { if ((fd) >= 0) close(fd); (fd) = -1; } while (0)
+#define DROP_FD(fd) do { if ((fd) >= 0) close(fd); (fd) = -1; } while (0)
 #define UNMAP(p, len) do { if (p) munmap(p, len); (p) = NULL; } while (0)
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static unsigned long long ino_of(int fd)
 {
@@ -433,33 +418,6 @@ static struct bi_ent *bi_get(int fd)
 
 /* ---- DRM ---- */
 
-static int drm_open(const char *want, char *path, size_t len)
-{
-	char name[32], p[32];
-	struct drm_version v;
-	int i, fd;
-
-	for (i = 0; i < 32; i++) {
-		/* primary nodes first: dumb buffers need them */
-		snprintf(p, sizeof(p), i < 16 ? "/dev/dri/card%d" : "/dev/dri/renderD%d",
-			 i < 16 ? i : 112 + i);
-		fd = open(p, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, want)) {
-			if (path)
-				snprintf(path, len, "%s", p);
-			return fd;
-		}
-		close(fd);
-	}
-	return -1;
-}
-
 static int dumb_create(int fd, __u32 w, __u32 h, __u32 *handle, __u32 *pitch, __u32 *size)
 {
 	struct drm_mode_create_dumb c = { .width = w, .height = h, .bpp = 32 };
@@ -728,12 +686,12 @@ static int t_vgem_second_file(void)
 	CHECK(!prime_import(st.vgem, fd, &h) && h == st.bo, "back in file 1 as %u", h);
 	UNMAP(p, st.bo_size);
 	CHECK(!gem_close(st.vgem2, st.h2), "GEM_CLOSE");
-	CLOSE(st.vgem2);
+	DROP_FD(st.vgem2);
 	CHECK(check_fill(st.map, st.bo_size, st.seed) < 0, "view changed with file 2 gone");
 	ret = 0;
 fail:
 	UNMAP(p, st.bo_size);
-	CLOSE(fd);
+	DROP_FD(fd);
 	return ret;
 }
 
@@ -793,7 +751,7 @@ static int t_fence_signal_wakes(void)
 	e = bi_get(st.buf);
 	CHECK(e && strstr(e->rest, VGEM_FENCE("write", "signalled")), "bufinfo:\n%s", REST(e));
 	st.fence = 0;
-	CLOSE(st.sf);
+	DROP_FD(st.sf);
 	return 0;
 fail:
 	return -1;
@@ -811,7 +769,7 @@ static int t_fence_read(void)
 	CHECK(poll_ev(st.buf, POLLOUT, 0) == 0, "read fence lets writers in");
 	sf = export_sf(st.buf, S_R);
 	CHECK(!sf_info(sf, &i) && i.status == 1, "EXPORT(READ) status %d", i.status);
-	CLOSE(sf);
+	DROP_FD(sf);
 	sf = export_sf(st.buf, S_W);
 	CHECK(!sf_info(sf, &i) && i.status == 0 && sf_fence(&i, "vgem") == 0,
 	      "EXPORT(WRITE) lacks the active read fence: status %d", i.status);
@@ -823,7 +781,7 @@ static int t_fence_read(void)
 fail:
 	if (id)
 		vgem_signal(id);
-	CLOSE(sf);
+	DROP_FD(sf);
 	return ret;
 }
 
@@ -870,8 +828,8 @@ static int t_sw_sync_write(void)
 	CHECK(!(r = vgem_attach(st.bo, 0, &id)), "attach after INC: %s", strerror(-r));
 	CHECK(!vgem_signal(id), "FENCE_SIGNAL");
 	id = 0;
-	CLOSE(f);
-	CLOSE(sf);
+	DROP_FD(f);
+	DROP_FD(sf);
 
 	/* an imported read fence holds off only writers */
 	CHECK((f = sw_fence(2)) >= 0, "CREATE_FENCE: %s", ERR);
@@ -887,8 +845,8 @@ static int t_sw_sync_write(void)
 fail:
 	if (id)
 		vgem_signal(id);
-	CLOSE(f);
-	CLOSE(sf);
+	DROP_FD(f);
+	DROP_FD(sf);
 	return ret;
 }
 
@@ -984,7 +942,7 @@ static int t_vivid_lifetime(void)
 		UNMAP(st.viv_vmap[i], FRAME);
 	}
 	CHECK(!reqbufs(st.viv, V_CAP, V_MMAP, 0), "REQBUFS 0 with exported buffers");
-	CLOSE(st.viv);
+	DROP_FD(st.viv);
 	for (i = 0; i < NVIV; i++) {
 		e = bi_get(st.viv_buf[i]);
 		CHECK(e && !strcmp(e->exp, VB2_EXP) &&
@@ -1094,7 +1052,7 @@ fail:
 	if (fd >= 0) {
 		reqbufs(fd, V_CAP, cmem, 0);
 		reqbufs(fd, V_OUT, V_DMABUF, 0);
-		CLOSE(fd);
+		DROP_FD(fd);
 	}
 	for (i = 0; i < NVIV; i++) {
 		UNMAP(res[i], FRAME);
@@ -1153,7 +1111,7 @@ fail:
 		vgem_signal(id);
 	if (h)
 		gem_close(st.vgem, h);
-	CLOSE(fd);
+	DROP_FD(fd);
 	return ret;
 }
 

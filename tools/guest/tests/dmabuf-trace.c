@@ -53,18 +53,6 @@
  * The few DRM ioctls the vgem case needs, as include/uapi/drm/drm.h has
  * them (not every build host has that header installed).
  */
-struct drm_version_ {
-	int version_major;
-	int version_minor;
-	int version_patchlevel;
-	size_t name_len;
-	char *name;
-	size_t date_len;
-	char *date;
-	size_t desc_len;
-	char *desc;
-};
-
 struct drm_prime_handle_ {
 	__u32 handle;
 	__u32 flags;
@@ -76,7 +64,6 @@ struct drm_gem_close_ {
 	__u32 pad;
 };
 
-#define DRM_IOCTL_VERSION_		_IOWR('d', 0x00, struct drm_version_)
 #define DRM_IOCTL_GEM_CLOSE_		_IOW('d', 0x09, struct drm_gem_close_)
 #define DRM_IOCTL_PRIME_FD_TO_HANDLE_	_IOWR('d', 0x2e, struct drm_prime_handle_)
 
@@ -677,30 +664,6 @@ static void t_udmabuf(void)
 		EXPECT(e->fd == fd, "dma_buf_fd: fd=%d, UDMABUF_CREATE gave %d", e->fd, fd);
 }
 
-/* a vgem DRM node, primary or render, or -1 */
-static int vgem_open(void)
-{
-	char name[32], path[32];
-	struct drm_version_ v;
-	int i, fd;
-
-	for (i = 0; i < 32; i++) {
-		snprintf(path, sizeof(path), i < 16 ? "/dev/dri/card%d" : "/dev/dri/renderD%d",
-			 i < 16 ? i : 112 + i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(fd, DRM_IOCTL_VERSION_, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 /*
  * vgem imports a heap buffer: PRIME_FD_TO_HANDLE traces dma_buf_get (with
  * our fd), the attachment of the vgem device (a static importer) and the
@@ -717,7 +680,7 @@ static void t_vgem_import(void)
 	int drm, fd, ret;
 
 	NEED_HEAP();
-	drm = vgem_open();
+	drm = drm_open("vgem", NULL, 0);
 	if (drm < 0) {
 		case_skip = "no vgem DRM device";
 		return;

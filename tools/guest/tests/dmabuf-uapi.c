@@ -65,22 +65,6 @@ static int udmabuf_dev, heap_dev;
 static char *bad_ptr;		/* an unmapped page, right after a mapped one */
 static char *ro_page;		/* a read-only page */
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* ---- buffers and fences ------------------------------------------------ */
 
 static int memfd_sealed(size_t size)

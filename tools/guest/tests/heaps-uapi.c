@@ -81,22 +81,6 @@ static unsigned long long cma_size;	/* CmaTotal, bytes */
 static bool have_bufinfo;
 static unsigned int rnd_state = 1;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 static unsigned int rnd(void)
 {
 	rnd_state = rnd_state * 1103515245u + 12345u;
@@ -198,20 +182,6 @@ static unsigned long long cma_whole(void)
 })
 
 /* ---- procfs, debugfs ------------------------------------------------------ */
-
-static long meminfo_kb(const char *key)
-{
-	size_t l = strlen(key);
-	char *p = read_text("/proc/meminfo");
-
-	while (p && *p) {
-		if (!strncmp(p, key, l) && p[l] == ':')
-			return strtol(p + l + 1, NULL, 10);
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	return -1;
-}
 
 /* MemFree back to at least base - slack_kb, polling up to ms: the reading */
 static long memfree_back(long base, long slack_kb, int ms)

@@ -75,19 +75,6 @@ static unsigned long long now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static double now_ms(void)
-{
-	return now_ns() / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* a copy of len bytes of src at ro_page + off, which stays read-only */
 static void *ro_put(const void *src, size_t len, size_t off)
 {

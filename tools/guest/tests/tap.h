@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -114,6 +115,36 @@ static inline char *read_text(const char *path)
 	return text;
 }
 
+/* CLOCK_MONOTONIC in milliseconds */
+static inline double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* sleeps @ms milliseconds, signals or not */
+static inline void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* the kB of /proc/meminfo's line @key ("MemFree", ...), or -1 */
+static inline long meminfo_kb(const char *key)
+{
+	size_t l = strlen(key);
+	char *p = read_text("/proc/meminfo");
+
+	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, key, l) && p[l] == ':')
+			return strtol(p + l + 1, NULL, 10);
+	return -1;
+}
+
 /* open fds of this process, not counting the one that reads the list */
 static inline int fd_count(void)
 {
@@ -172,6 +203,56 @@ struct tap_case {
 	void (*fn)(void);
 	const char *name;
 };
+
+/* ---- DRM nodes ---- */
+
+/*
+ * DRM_IOCTL_VERSION's argument, declared here rather than from <drm/drm.h>
+ * so that programs which spell the DRM uAPI themselves (to check it) can
+ * use drm_open() too; the layout is the uAPI's, 64- and 32-bit.
+ */
+struct tap_drm_version {
+	int major, minor, patchlevel;
+	size_t name_len;
+	char *name;
+	size_t date_len;
+	char *date;
+	size_t desc_len;
+	char *desc;
+};
+
+#define TAP_DRM_IOCTL_VERSION	_IOWR('d', 0x00, struct tap_drm_version)
+
+/*
+ * The first DRM node whose driver is @want, primary nodes before render
+ * nodes (dumb buffers need a primary one), opened O_RDWR | O_CLOEXEC; its
+ * path goes to @path unless that is NULL.  Returns the fd, or -1.
+ */
+static inline int drm_open(const char *want, char *path, size_t len)
+{
+	struct tap_drm_version v;
+	char name[32], p[32];
+	int i, fd;
+
+	for (i = 0; i < 32; i++) {
+		snprintf(p, sizeof(p), i < 16 ? "/dev/dri/card%d" : "/dev/dri/renderD%d",
+			 i < 16 ? i : 112 + i);
+		fd = open(p, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(&v, 0, sizeof(v));
+		memset(name, 0, sizeof(name));
+		v.name = name;
+		v.name_len = sizeof(name) - 1;
+		if (!ioctl(fd, TAP_DRM_IOCTL_VERSION, &v) && !strcmp(name, want)) {
+			if (path)
+				snprintf(path, len, "%s", p);
+			return fd;
+		}
+		close(fd);
+	}
+	return -1;
+}
 
 /* what the alarm prints: the case that hung, as a TAP failure */
 static char tap_timeout_line[200];
