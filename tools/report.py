@@ -484,10 +484,10 @@ def check_sync_test(args, res, results, tag="SYNC", section="sync_test", prog="s
         res.add(section, "exit status", FAIL, ["%s exited %s" % (prog, rc)] + out[-5:])
 
 
-def check_tap_programs(args, res, results, only64=False):
+def check_tap_programs(args, res, results):
     """Each program of the TAP list (tools/guest/tests, upstream's udmabuf
-    and heap selftests): its TAP lines between @@TAP:<prog>-BEGIN/-END.
-    only64: the debug kernel, where /init runs the 64-bit builds only."""
+    and heap selftests, on the debug kernel the fuzzer too): its TAP lines
+    between @@TAP:<prog>-BEGIN/-END."""
     lines = read_lines(args.tap_list) if args.tap_list else None
     if lines is None:
         res.add("tap", "program list", FAIL, ["no TAP program list at %s" % args.tap_list])
@@ -496,8 +496,6 @@ def check_tap_programs(args, res, results, only64=False):
         if not line.strip():
             continue
         prog, section = line.split(" ", 1)
-        if only64 and prog.endswith("-32"):
-            continue
         if section not in SECTIONS:
             SECTIONS.insert(SECTIONS.index("lockdep"), section)
         check_sync_test(args, res, results, "TAP:" + prog, section, prog)
@@ -519,9 +517,21 @@ WARN_START = re.compile(r"^-+\[ cut here \]-+$|^WARNING: CPU: \d+ PID: \d+ at ")
 WARN_END = re.compile(r"^---\[ end trace [0-9a-f]+ \]---")
 
 
+# DMA-API debug's complaints that 6.12 draws the same way: vgem sets no
+# dma_parms, so the 64 KiB default limits a segment below what the heaps
+# hand it; each vgem file attaches and maps a foreign buffer anew, so two
+# files (or a udmabuf listing a page twice) map one cacheline twice; and
+# udmabuf maps its CPU table for its one misc device, so two udmabufs over
+# the same memfd pages do too.  Only these devices and messages;
+# tools/fuzz/dmabuf-fuzz.c excuses the same lines.
+KNOWN_DMA_DEBUG = re.compile(r"DMA-API: platform vgem: (mapping sg segment longer than device claims to support|"
+                             r"cacheline tracking EEXIST, overlapping mappings aren't supported)|"
+                             r"DMA-API: misc udmabuf: cacheline tracking EEXIST, overlapping mappings aren't supported")
+
+
 def check_kernel_log(args, res, console):
     lines = [strip_ts(l) for l in console]
-    problems, ignored = [], []
+    problems, ignored, overlaps = [], [], []
     i, last_fatal = 0, -1000
     while i < len(lines):
         line = lines[i]
@@ -538,6 +548,8 @@ def check_kernel_log(args, res, console):
             lockdep = any(re.search(r"DEBUG_LOCKS_WARN_ON|at kernel/locking/|lockdep", b) for b in block[:4])
             if comm == "kunit_try_catch" and not lockdep:
                 ignored.append(re.sub(r"^WARNING: CPU: \d+ PID: \d+ at ", "", where))
+            elif any(KNOWN_DMA_DEBUG.search(b) for b in block[:4]):
+                overlaps.append(comm)
             else:
                 problems.append(("WARNING in task %s" % comm, condense(block)[:16]))
             i = j + 1
@@ -558,6 +570,9 @@ def check_kernel_log(args, res, console):
     for w, n in seen.items():
         res.note("kernel-log", "not counted: WARN in a KUnit test thread%s at %s" %
                  (" (x%d)" % n if n > 1 else "", w))
+    if overlaps:
+        res.note("kernel-log", "not counted: DMA-API debug report(s) that 6.12 draws too (vgem's "
+                 "imports, udmabuf's CPU tables; x%d, by %s)" % (len(overlaps), ", ".join(sorted(set(overlaps)))))
     # the same splat from the same place is shown once, with a count
     grouped = {}
     for kind, block in problems:
@@ -869,9 +884,9 @@ def check_debug_kernel(args, res):
     check_kunit(dargs, dres, console)
     check_upstream_st(dargs, dres, results)
     check_our_st(dargs, dres, results)
-    # 64-bit only there: the -m32 builds run on the normal kernel
+    # 64-bit only there (its initramfs's TAP list has no -m32 builds)
     check_sync_test(dargs, dres, results)
-    check_tap_programs(dargs, dres, results, only64=True)
+    check_tap_programs(dargs, dres, results)
     check_lockdep_order(dargs, dres, results)
     check_kernel_log(dargs, dres, console)
     check_kmemleak(dargs, dres, results)
