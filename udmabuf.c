@@ -259,9 +259,14 @@ static void udmabuf_release(struct dma_buf *buf)
 }
 
 /*
- * The CPU table is mapped once, bidirectionally, so that every later
- * bracket may sync in its own direction (6.12 maps it in the direction of
- * the first call and syncs the others against that mapping anyway).
+ * The CPU table is mapped once, bidirectionally (6.12 maps it in the
+ * direction of the first call and syncs the others against that mapping
+ * anyway), and synced bidirectionally too: a superset of what any one
+ * direction needs.  Syncing in the caller's direction would be allowed,
+ * but two udmabufs over the same pages map them twice for the one misc
+ * device, and DMA-API debug then finds no exact match for a sync whose
+ * direction differs from the mappings' and reports a sync of memory never
+ * mapped (the fuzzer met it).
  */
 static int udmabuf_begin_cpu_access(struct dma_buf *buf,
 				    enum dma_data_direction dir)
@@ -278,7 +283,7 @@ static int udmabuf_begin_cpu_access(struct dma_buf *buf,
 		mem->cpu_sgt = sgt;
 	}
 
-	dma_sync_sgtable_for_cpu(mem->dev, mem->cpu_sgt, dir);
+	dma_sync_sgtable_for_cpu(mem->dev, mem->cpu_sgt, DMA_BIDIRECTIONAL);
 	return 0;
 }
 
@@ -293,7 +298,7 @@ static int udmabuf_end_cpu_access(struct dma_buf *buf,
 	if (!mem->cpu_sgt)
 		return -EINVAL;
 
-	dma_sync_sgtable_for_device(mem->dev, mem->cpu_sgt, dir);
+	dma_sync_sgtable_for_device(mem->dev, mem->cpu_sgt, DMA_BIDIRECTIONAL);
 	return 0;
 }
 
