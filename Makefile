@@ -14,6 +14,7 @@ obj-y := dma-buf.o dma-buf-file.o dma-buf-attach.o dma-buf-cpu.o \
 	 dma-fence.o dma-fence-array.o dma-fence-chain.o \
 	 dma-fence-unwrap.o dma-resv.o
 obj-$(CONFIG_DEBUG_FS)		+= dma-buf-debugfs.o
+obj-$(CONFIG_DMA_FENCE_DEBUG_HANG) += dma-fence-hang.o
 obj-$(CONFIG_DMABUF_HEAPS)	+= dma-heap.o heaps/
 obj-$(CONFIG_SYNC_FILE)		+= sync_file.o
 obj-$(CONFIG_SW_SYNC)		+= sw_sync.o sync_debug.o

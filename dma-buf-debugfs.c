@@ -30,6 +30,7 @@
 #include <linux/seq_file.h>
 
 #include "dma-buf-internal.h"
+#include "dma-fence-hang.h"
 
 static DEFINE_MUTEX(dma_buf_list_lock);
 static LIST_HEAD(dma_buf_list);
@@ -111,12 +112,63 @@ out:
 }
 DEFINE_SHOW_ATTRIBUTE(bufinfo);
 
+#ifdef CONFIG_DMA_FENCE_DEBUG_HANG
+static const char * const resv_usage_names[] = {
+	[DMA_RESV_USAGE_KERNEL] = "kernel",
+	[DMA_RESV_USAGE_WRITE] = "write",
+	[DMA_RESV_USAGE_READ] = "read",
+	[DMA_RESV_USAGE_BOOKKEEP] = "bookkeep",
+};
+
+/*
+ * For the fence-hang report: one line per exported buffer whose
+ * reservation object holds @fence; returns how many.  The reservation
+ * objects are read without their locks, as whoever holds a stuck fence
+ * may hold the lock too; the list lock keeps the buffers.
+ */
+unsigned int dma_buf_list_describe_resv(struct seq_file *s,
+					struct dma_fence *fence)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *held;
+	struct dma_buf *buf;
+	unsigned int found = 0;
+
+	if (mutex_lock_interruptible(&dma_buf_list_lock))
+		return 0;
+	list_for_each_entry(buf, &dma_buf_list, list_node) {
+		int usage = -1;
+
+		dma_resv_iter_begin(&cursor, buf->resv, DMA_RESV_USAGE_BOOKKEEP);
+		dma_resv_for_each_fence_unlocked(&cursor, held) {
+			if (dma_resv_iter_is_restarted(&cursor))
+				usage = -1;	/* the walk begins again */
+			if (held == fence)
+				usage = dma_resv_iter_usage(&cursor);
+		}
+		dma_resv_iter_end(&cursor);
+		if (usage < 0)
+			continue;
+
+		spin_lock(&buf->name_lock);
+		seq_printf(s, "\tdma-buf %lu %s \"%s\" usage %s\n",
+			   file_inode(buf->file)->i_ino, buf->exp_name,
+			   buf->name ?: "<none>", resv_usage_names[usage]);
+		spin_unlock(&buf->name_lock);
+		found++;
+	}
+	mutex_unlock(&dma_buf_list_lock);
+	return found;
+}
+#endif
+
 void dma_buf_debugfs_init(void)
 {
 	/* debugfs failures are not errors: the directory is optional */
 	bufinfo_dir = debugfs_create_dir("dma_buf", NULL);
 	debugfs_create_file("bufinfo", 0444, bufinfo_dir, NULL,
 			    &bufinfo_fops);
+	dma_fence_hang_debugfs_init(bufinfo_dir);
 }
 
 void dma_buf_debugfs_exit(void)

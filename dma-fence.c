@@ -15,6 +15,7 @@
 #include <trace/events/dma_fence.h>
 
 #include "dma-buf-fault.h"
+#include "dma-fence-hang.h"
 
 EXPORT_TRACEPOINT_SYMBOL(dma_fence_emit);
 EXPORT_TRACEPOINT_SYMBOL(dma_fence_enable_signal);
@@ -365,6 +366,7 @@ static __always_inline int __dma_fence_complete(struct dma_fence *fence,
 
 	if (test_and_set_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
 		return -EINVAL;
+	dma_fence_hang_done(fence);
 
 	list_splice(&fence->cb_list, &queued);
 	fence->timestamp = when;
@@ -548,7 +550,11 @@ signed long dma_fence_wait_timeout(struct dma_fence *fence, bool intr,
 		/* before wait_start, as 6.12 traces it */
 		dma_fence_enable_sw_signaling(fence);
 		trace_dma_fence_wait_start(fence);
+		if (timeout)
+			dma_fence_hang_wait_begin(fence);
 		left = wait(fence, intr, timeout);
+		if (timeout)
+			dma_fence_hang_wait_end(fence);
 	} else if (__dma_fence_test_signaled_flag(fence)) {
 		/* What the default wait returns for it, without the lock. */
 		trace_dma_fence_wait_start(fence);
@@ -556,7 +562,11 @@ signed long dma_fence_wait_timeout(struct dma_fence *fence, bool intr,
 	} else {
 		/* It enables signalling itself, under the lock it takes anyway. */
 		trace_dma_fence_wait_start(fence);
+		if (timeout)
+			dma_fence_hang_wait_begin(fence);
 		left = dma_fence_default_wait(fence, intr, timeout);
+		if (timeout)
+			dma_fence_hang_wait_end(fence);
 	}
 	trace_dma_fence_wait_end(fence);
 
@@ -596,6 +606,7 @@ void dma_fence_release(struct kref *kref)
 	if (unlikely(!__dma_fence_test_signaled_flag(fence) &&
 		     !list_empty(&fence->cb_list)))
 		dma_fence_release_waited_on(fence);
+	dma_fence_hang_release(fence);
 
 	release = fence->ops->release ?: dma_fence_free;
 	release(fence);
@@ -669,6 +680,7 @@ int dma_fence_add_callback(struct dma_fence *fence, struct dma_fence_cb *cb,
 	if (dma_fence_arm(fence)) {
 		cb->func = func;
 		list_add_tail(&cb->node, &fence->cb_list);
+		dma_fence_hang_track(fence, DMA_FENCE_HANG_CALLBACK);
 		queued = true;
 	}
 	spin_unlock_irqrestore(fence->lock, irqflags);
@@ -985,6 +997,9 @@ void dma_fence_init(struct dma_fence *fence, const struct dma_fence_ops *ops,
 		.flags = 0,
 		.refcount = KREF_INIT(1),
 		.error = 0,
+#ifdef CONFIG_DMA_FENCE_DEBUG_HANG
+		.hang = DMA_FENCE_HANG_INIT(fence->hang),
+#endif
 	};
 
 	if (WARN(!lock || !ops || !ops->get_driver_name ||

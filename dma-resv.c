@@ -15,6 +15,7 @@
 #include <linux/seq_file.h>
 
 #include "dma-buf-fault.h"
+#include "dma-fence-hang.h"
 
 /**
  * DOC: Reservation Object Overview
@@ -329,6 +330,7 @@ void dma_resv_add_fence(struct dma_resv *resv, struct dma_fence *fence,
 
 	dma_resv_assert_held(resv);
 	WARN_ON(dma_fence_is_container(fence));
+	dma_fence_hang_track(fence, DMA_FENCE_HANG_RESV);
 
 	list = resv_table(resv);
 	used = list ? list->num_fences : 0;
@@ -382,6 +384,7 @@ void dma_resv_replace_fences(struct dma_resv *resv, uint64_t context,
 		struct dma_fence *old = resv_slot(list, i, resv, NULL);
 
 		if (old->context == context) {
+			dma_fence_hang_track(fence, DMA_FENCE_HANG_RESV);
 			resv_slot_set(list, i, dma_fence_get(fence), usage);
 			dma_fence_put(old);
 		}

@@ -91,6 +91,7 @@
 #include <uapi/linux/sync_file.h>
 
 #include "dma-buf-fault.h"
+#include "dma-fence-hang.h"
 
 static const struct file_operations sync_file_fops;
 
@@ -120,6 +121,7 @@ static struct sync_file *sf_alloc(struct dma_fence *fence, ktime_t created)
 	}
 	sf->file = file;
 	sf->fence = fence;
+	sync_file_hang_add(sf);
 	return sf;
 }
 
@@ -217,6 +219,7 @@ static int sf_release(struct inode *inode, struct file *file)
 	 */
 	if (test_bit(POLL_ENABLED, &sf->flags))
 		dma_fence_remove_callback(sf->fence, &sf->cb);
+	sync_file_hang_del(sf);
 	dma_fence_put(sf->fence);
 	kfree(sf);
 	return 0;
@@ -499,6 +502,70 @@ static void sf_show_fdinfo(struct seq_file *m, struct file *file)
 	if (count > shown)
 		seq_printf(m, "fences_not_listed:\t%u\n", count - shown);
 }
+
+#ifdef CONFIG_DMA_FENCE_DEBUG_HANG
+/*
+ * Every sync_file with its fence set, for the fence-hang report: a
+ * spinlock, as the report searches it with a dma_fence_unwrap cursor,
+ * which never sleeps, and the list is short.
+ */
+static DEFINE_SPINLOCK(sf_hang_lock);
+static LIST_HEAD(sf_hang_list);
+
+/* From sf_alloc(): @sf->fence is set; its leaves become tracked. */
+void sync_file_hang_add(struct sync_file *sf)
+{
+	struct dma_fence_unwrap cursor;
+	struct dma_fence *fence;
+
+	dma_fence_unwrap_for_each(fence, &cursor, sf->fence)
+		dma_fence_hang_track(fence, DMA_FENCE_HANG_SYNC_FILE);
+
+	spin_lock(&sf_hang_lock);
+	list_add_tail(&sf->hang_link, &sf_hang_list);
+	spin_unlock(&sf_hang_lock);
+}
+
+/* From sf_release(), before the fence reference goes. */
+void sync_file_hang_del(struct sync_file *sf)
+{
+	spin_lock(&sf_hang_lock);
+	list_del(&sf->hang_link);
+	spin_unlock(&sf_hang_lock);
+}
+
+/*
+ * One line per open sync_file that holds @fence, itself or as a part;
+ * returns how many.  The list lock keeps each sync_file, and so its
+ * fence, alive while it is looked at.
+ */
+unsigned int sync_file_hang_describe(struct seq_file *s,
+				     struct dma_fence *fence)
+{
+	struct dma_fence_unwrap cursor;
+	struct dma_fence *part;
+	struct sync_file *sf;
+	unsigned int found = 0;
+	char name[32];
+
+	spin_lock(&sf_hang_lock);
+	list_for_each_entry(sf, &sf_hang_list, hang_link) {
+		bool holds = false;
+
+		/* walked to the end: the cursor drops its reference there */
+		dma_fence_unwrap_for_each(part, &cursor, sf->fence)
+			holds |= part == fence;
+		if (!holds)
+			continue;
+		sf_print_name(s, "\tsync_file \"",
+			      sync_file_get_name(sf, name, sizeof(name)));
+		seq_puts(s, "\"\n");
+		found++;
+	}
+	spin_unlock(&sf_hang_lock);
+	return found;
+}
+#endif
 
 static const struct file_operations sync_file_fops = {
 	.release	= sf_release,

@@ -25,6 +25,26 @@ struct dma_fence_ops;
 struct dma_fence_cb;
 struct seq_file;
 
+#ifdef CONFIG_DMA_FENCE_DEBUG_HANG
+/**
+ * struct dma_fence_hang - per-fence state of the fence-hang diagnostics
+ * @link: on the list of tracked pending fences, under its lock
+ * @born: jiffies at dma_fence_init()
+ * @since: jiffies when the first waiter, sleeping or a callback, came
+ * @state: bits saying why the fence is tracked, set atomically
+ * @waiters: tasks sleeping in dma_fence_wait_timeout() on the fence now
+ *
+ * See "fence-hang diagnostics" in drivers/dma-buf/dma-fence-hang.c.
+ */
+struct dma_fence_hang {
+	struct list_head link;
+	unsigned long born;
+	unsigned long since;
+	unsigned long state;
+	atomic_t waiters;
+};
+#endif
+
 /**
  * struct dma_fence - a point on a timeline that signals exactly once
  * @lock: spinlock shared with the issuer, taken with interrupts off; it
@@ -41,6 +61,8 @@ struct seq_file;
  * @refcount: references, see dma_fence_get() and dma_fence_put()
  * @error: 0, or a negative errno explaining why the work failed; set with
  *	dma_fence_set_error() before signalling
+ * @hang: what the fence-hang diagnostics keep (CONFIG_DMA_FENCE_DEBUG_HANG
+ *	only); no business of issuers or waiters
  *
  * @cb_list, @timestamp and @rcu share storage because each belongs to a
  * later stage of the fence's life: pending, signalled, being freed.  Any
@@ -68,6 +90,10 @@ struct dma_fence {
 	unsigned long flags;
 	struct kref refcount;
 	int error;
+#ifdef CONFIG_DMA_FENCE_DEBUG_HANG
+	/* last: the members drivers use keep their 6.12 offsets */
+	struct dma_fence_hang hang;
+#endif
 };
 
 /**

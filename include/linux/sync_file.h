@@ -27,6 +27,8 @@
  * @created: CLOCK_MONOTONIC time the oldest sync_file that held @fence
  *	(or a part of it, for a merge) was made; fdinfo reports pending
  *	fences' age from it
+ * @hang_link: on the list of open sync_files that the fence-hang
+ *	diagnostics search (CONFIG_DMA_FENCE_DEBUG_HANG only)
  *
  * Drivers create one with sync_file_create() and hand it to userspace
  * with fd_install(fd, sync_file->file); they should touch no other field.
@@ -42,6 +44,9 @@ struct sync_file {
 	struct dma_fence_cb	cb;
 
 	ktime_t			created;
+#ifdef CONFIG_DMA_FENCE_DEBUG_HANG
+	struct list_head	hang_link;
+#endif
 };
 
 #define POLL_ENABLED 0

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dma-fence-hang: which fences are stuck, who waits on them and who holds
+ * them (CONFIG_DMA_FENCE_DEBUG_HANG).
+ */
+
+/**
+ * DOC: fence-hang diagnostics
+ *
+ * A fence that never signals stalls everything behind it: the compositor
+ * waiting on a client's rendering, the scheduler job depending on it, the
+ * buffer whose reservation object holds it.  Drivers notice only their own
+ * fences, through their job timeouts; an importer that waits on somebody
+ * else's fence sees a task in D state and nothing else.  With
+ * CONFIG_DMA_FENCE_DEBUG_HANG the fence core keeps a list of the pending
+ * fences that matter - those that a task sleeps on, that carry a
+ * callback, that sit in a &dma_resv or in a sync_file - and offers two
+ * views of it:
+ *
+ * ``/sys/kernel/debug/dma_buf/fence_hangs`` lists them, oldest first, one
+ * line each: driver and timeline names, context and seqno, how long since
+ * dma_fence_init() and since the first waiter, the number of sleeping
+ * tasks, whether callbacks are queued, and why it is tracked.  Under each
+ * line, where it is held: every exported dma-buf whose reservation object
+ * holds it (inode number, exporter, name, usage) and every open sync_file
+ * that contains it; a fence only in reservation objects of buffers that
+ * were never exported says so.  The reasons in brackets are some of
+ * waited, callback, resv, sync_file and, once the watchdog has named the
+ * fence, warned.  For example, with the sw_sync timeline "tl": seqno 1
+ * imported into a buffer and into a sync_file, seqno 2 waited on by a
+ * task (the lines under a fence start with a tab)::
+ *
+ *   tracked 2 pending, watchdog 10000 ms, warned 0
+ *   sw_sync tl context 9 seqno 1: pending 5012 ms, 0 sleeping, no callbacks [resv sync_file]
+ *       dma-buf 1017 system "frame-0" usage write
+ *       sync_file "sw_sync-tl9-1"
+ *   sw_sync tl context 9 seqno 2: pending 900 ms, waited 890 ms, 1 sleeping, callbacks [waited]
+ *
+ * A watchdog checks the list every quarter of
+ * ``/sys/kernel/debug/dma_buf/fence_hang_timeout_ms`` (default 10000; 0
+ * turns it off, writing it re-checks at once).  A fence that has had
+ * waiters for longer than that, and still has some, is named once, with
+ * ``pr_warn()``: ``dma-fence hang: <driver> <timeline> context <c> seqno
+ * <s> pending <ms> ms with <n> sleeping task(s) [and callbacks]``.  The
+ * watchdog runs only while something is tracked.
+ *
+ * Cost: each fence carries a &struct dma_fence_hang; dma_fence_init()
+ * fills it, signalling and release test one word of it.  The first
+ * waiter, callback, reservation object or sync_file of a fence takes the
+ * global list lock once, and signalling a tracked fence takes it again.
+ * Without the option, none of this is compiled.
+ *
+ * Locking: a spinlock, taken with interrupts off, protects the list; it
+ * nests inside &dma_fence.lock (callbacks are added and fences signalled
+ * under it) and nothing is taken inside it.  A fence is unlinked when it
+ * signals and, at the latest, when its last reference goes, before the
+ * issuer's release runs; so a fence on the list is valid memory as long
+ * as the lock is held, and the readers take a reference to each fence,
+ * with kref_get_unless_zero(), before dropping the lock and looking at it.
+ * The debugfs reader looks at reservation objects without their locks
+ * (the owner of a stuck fence often holds one) and at sync_files under
+ * their list's lock.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/jiffies.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "dma-fence-hang.h"
+
+#define HANG_TIMEOUT_MS_DEFAULT	10000
+/* Fences the watchdog names per pass; more wait for the next one. */
+#define HANG_WARN_BATCH		16
+
+static DEFINE_SPINLOCK(hang_lock);
+static LIST_HEAD(hang_list);		/* oldest tracked first */
+static unsigned int hang_count;		/* on hang_list */
+static bool hang_watch_armed;		/* the work is queued or running */
+static unsigned int hang_timeout_ms = HANG_TIMEOUT_MS_DEFAULT;
+static atomic_long_t hang_warned;
+
+static void hang_watch(struct work_struct *work);
+static DECLARE_DELAYED_WORK(hang_watch_work, hang_watch);
+
+#define HANG_WAITER_BITS (BIT(DMA_FENCE_HANG_WAITED) | \
+			  BIT(DMA_FENCE_HANG_CALLBACK))
+
+static unsigned long hang_period(unsigned int ms)
+{
+	return clamp(msecs_to_jiffies(ms) / 4, 1UL, (unsigned long)HZ);
+}
+
+/* Under hang_lock: queue the watchdog unless it is already on its way. */
+static void hang_watch_arm(unsigned long delay)
+{
+	unsigned int ms = READ_ONCE(hang_timeout_ms);
+
+	if (!ms || hang_watch_armed)
+		return;
+	hang_watch_armed = true;
+	queue_delayed_work(system_wq, &hang_watch_work,
+			   delay ?: hang_period(ms));
+}
+
+/*
+ * Called from dma_fence_hang_track() the first time @why happens to
+ * @fence: possibly with &dma_fence.lock held and in interrupt context.
+ *
+ * The reason bit goes in first, so that a reader finding the fence on the
+ * list sees why.  Then, once per fence, TRACKED: against a concurrent
+ * signal, each side sets its bit with a full barrier and then looks at
+ * the other's (the signal path through dma_fence_hang_done()), so either
+ * this sees SIGNALED and does not link, or the signal path sees TRACKED
+ * and unlinks under the lock, after us.
+ */
+void __dma_fence_hang_track(struct dma_fence *fence, unsigned int why)
+{
+	struct dma_fence_hang *hang = &fence->hang;
+	unsigned long flags;
+
+	if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
+		return;		/* nothing to diagnose; not even a lock */
+	if ((BIT(why) & HANG_WAITER_BITS) &&
+	    !(READ_ONCE(hang->state) & HANG_WAITER_BITS))
+		WRITE_ONCE(hang->since, jiffies);
+	set_bit(why, &hang->state);
+	if (test_and_set_bit(DMA_FENCE_HANG_TRACKED, &hang->state))
+		return;
+
+	spin_lock_irqsave(&hang_lock, flags);
+	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
+		list_add_tail(&hang->link, &hang_list);
+		hang_count++;
+		hang_watch_arm(0);
+	}
+	spin_unlock_irqrestore(&hang_lock, flags);
+}
+
+/* From dma_fence_hang_done(): the fence signalled, or is being released. */
+void __dma_fence_hang_untrack(struct dma_fence *fence)
+{
+	struct dma_fence_hang *hang = &fence->hang;
+	unsigned long flags;
+
+	spin_lock_irqsave(&hang_lock, flags);
+	if (!list_empty(&hang->link)) {
+		list_del_init(&hang->link);
+		hang_count--;
+	}
+	spin_unlock_irqrestore(&hang_lock, flags);
+}
+
+/*
+ * Queued callbacks, read without the fence lock: the head shares storage
+ * with the timestamp, so only its address is compared, and only while the
+ * fence is unsignalled.  Good enough for a report.
+ */
+static bool hang_has_callbacks(struct dma_fence *fence)
+{
+	return !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags) &&
+	       READ_ONCE(fence->cb_list.next) != &fence->cb_list;
+}
+
+static bool hang_is_waited(struct dma_fence *fence)
+{
+	return atomic_read(&fence->hang.waiters) > 0 ||
+	       hang_has_callbacks(fence);
+}
+
+/* Would the watchdog name @fence now? Under hang_lock. */
+static bool hang_overdue(struct dma_fence *fence, unsigned long now,
+			 unsigned long limit)
+{
+	unsigned long state = READ_ONCE(fence->hang.state);
+
+	return !(state & BIT(DMA_FENCE_HANG_WARNED)) &&
+	       (state & HANG_WAITER_BITS) && hang_is_waited(fence) &&
+	       time_after_eq(now, READ_ONCE(fence->hang.since) + limit);
+}
+
+static void hang_watch(struct work_struct *work)
+{
+	struct dma_fence *batch[HANG_WARN_BATCH];
+	unsigned int ms = READ_ONCE(hang_timeout_ms), n = 0, i;
+	unsigned long limit = msecs_to_jiffies(ms), now = jiffies;
+	struct dma_fence_hang *hang;
+	bool more = false;
+
+	spin_lock_irq(&hang_lock);
+	list_for_each_entry(hang, &hang_list, link) {
+		struct dma_fence *fence = container_of(hang, struct dma_fence,
+						       hang);
+
+		if (!ms || !hang_overdue(fence, now, limit))
+			continue;
+		if (n == ARRAY_SIZE(batch)) {
+			more = true;
+			break;
+		}
+		if (!kref_get_unless_zero(&fence->refcount))
+			continue;	/* being released: unlinked soon */
+		set_bit(DMA_FENCE_HANG_WARNED, &hang->state);
+		batch[n++] = fence;
+	}
+	hang_watch_armed = false;
+	if (!list_empty(&hang_list))
+		hang_watch_arm(more ? 1 : 0);
+	spin_unlock_irq(&hang_lock);
+
+	for (i = 0; i < n; i++) {
+		struct dma_fence *fence = batch[i];
+
+		rcu_read_lock();
+		pr_warn("dma-fence hang: %s %s context %llu seqno %llu pending %u ms with %d sleeping task(s)%s\n",
+			fence->ops->get_driver_name(fence),
+			fence->ops->get_timeline_name(fence),
+			fence->context, fence->seqno,
+			jiffies_to_msecs(now - fence->hang.born),
+			atomic_read(&fence->hang.waiters),
+			hang_has_callbacks(fence) ? " and callbacks" : "");
+		rcu_read_unlock();
+		atomic_long_inc(&hang_warned);
+		dma_fence_put(fence);
+	}
+}
+
+/*
+ * References to the tracked fences (of @context, or all for U64_MAX), at
+ * most @max; sets *@more if there were others.  Process context.
+ */
+static unsigned int hang_snapshot(u64 context, struct dma_fence **out,
+				  unsigned int max, bool *more)
+{
+	struct dma_fence_hang *hang;
+	unsigned int n = 0;
+
+	*more = false;
+	spin_lock_irq(&hang_lock);
+	list_for_each_entry(hang, &hang_list, link) {
+		struct dma_fence *fence = container_of(hang, struct dma_fence,
+						       hang);
+
+		if (context != U64_MAX && fence->context != context)
+			continue;
+		if (n == max) {
+			*more = true;
+			break;
+		}
+		if (kref_get_unless_zero(&fence->refcount))
+			out[n++] = fence;
+	}
+	spin_unlock_irq(&hang_lock);
+	return n;
+}
+
+static int hang_cmp_born(const void *a, const void *b)
+{
+	const struct dma_fence *x = *(struct dma_fence * const *)a;
+	const struct dma_fence *y = *(struct dma_fence * const *)b;
+
+	if (x->hang.born == y->hang.born)
+		return 0;
+	return time_before(x->hang.born, y->hang.born) ? -1 : 1;
+}
+
+static const char * const hang_reasons[] = {
+	[DMA_FENCE_HANG_WAITED] = "waited",
+	[DMA_FENCE_HANG_CALLBACK] = "callback",
+	[DMA_FENCE_HANG_RESV] = "resv",
+	[DMA_FENCE_HANG_SYNC_FILE] = "sync_file",
+	[DMA_FENCE_HANG_WARNED] = "warned",
+};
+
+static void hang_print_one(struct seq_file *s, struct dma_fence *fence,
+			   unsigned long now)
+{
+	unsigned long state = READ_ONCE(fence->hang.state);
+	const char *sep = "";
+	unsigned int bit, held;
+
+	rcu_read_lock();
+	seq_printf(s, "%s %s context %llu seqno %llu: pending %u ms",
+		   fence->ops->get_driver_name(fence),
+		   fence->ops->get_timeline_name(fence),
+		   fence->context, fence->seqno,
+		   jiffies_to_msecs(now - fence->hang.born));
+	rcu_read_unlock();
+	if (state & HANG_WAITER_BITS)
+		seq_printf(s, ", waited %u ms",
+			   jiffies_to_msecs(now - READ_ONCE(fence->hang.since)));
+	seq_printf(s, ", %d sleeping, %s [", atomic_read(&fence->hang.waiters),
+		   hang_has_callbacks(fence) ? "callbacks" : "no callbacks");
+	for (bit = DMA_FENCE_HANG_WAITED; bit < ARRAY_SIZE(hang_reasons); bit++) {
+		if (!(state & BIT(bit)))
+			continue;
+		seq_printf(s, "%s%s", sep, hang_reasons[bit]);
+		sep = " ";
+	}
+	seq_puts(s, "]\n");
+
+	held = IS_ENABLED(CONFIG_DEBUG_FS) ?
+	       dma_buf_list_describe_resv(s, fence) : 0;
+	if (IS_ENABLED(CONFIG_SYNC_FILE))
+		sync_file_hang_describe(s, fence);
+	if (!held && (state & BIT(DMA_FENCE_HANG_RESV)))
+		seq_puts(s, "\tadded to a dma-resv; no exported dma-buf holds it\n");
+}
+
+/**
+ * dma_fence_hang_print - the fence_hangs report
+ * @s: where to print
+ * @context: only the fences of this context, or U64_MAX for all
+ *
+ * The debugfs file's contents (see "fence-hang diagnostics"), and what
+ * the KUnit suite checks.  Sleeps.
+ *
+ * Returns: 0, or -ENOMEM.
+ */
+int dma_fence_hang_print(struct seq_file *s, u64 context)
+{
+	unsigned int max = READ_ONCE(hang_count) + 16, n, i;
+	unsigned long now = jiffies;
+	struct dma_fence **fences;
+	bool more;
+
+	fences = kvmalloc_array(max, sizeof(*fences), GFP_KERNEL);
+	if (!fences)
+		return -ENOMEM;
+	n = hang_snapshot(context, fences, max, &more);
+	sort(fences, n, sizeof(*fences), hang_cmp_born, NULL);
+
+	seq_printf(s, "tracked %u pending, watchdog %u ms, warned %ld\n",
+		   READ_ONCE(hang_count), READ_ONCE(hang_timeout_ms),
+		   atomic_long_read(&hang_warned));
+	for (i = 0; i < n; i++) {
+		/* signalled since the snapshot: no longer of interest */
+		if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fences[i]->flags))
+			hang_print_one(s, fences[i], now);
+		dma_fence_put(fences[i]);
+	}
+	if (more)
+		seq_puts(s, "(more were tracked than the snapshot held)\n");
+	kvfree(fences);
+	return 0;
+}
+
+/**
+ * dma_fence_hang_scan - the tracked pending fences of a context
+ * @context: the context
+ * @out: receives a reference to each, which the caller puts
+ * @max: room in @out
+ *
+ * Returns: the number of fences stored.
+ */
+unsigned int dma_fence_hang_scan(u64 context, struct dma_fence **out,
+				 unsigned int max)
+{
+	bool more;
+
+	return hang_snapshot(context, out, max, &more);
+}
+
+/**
+ * dma_fence_hang_set_timeout - set the watchdog's limit
+ * @ms: milliseconds a fence may have waiters before it is named; 0: off
+ *
+ * Re-checks the list at once.
+ *
+ * Returns: the previous limit.
+ */
+unsigned int dma_fence_hang_set_timeout(unsigned int ms)
+{
+	unsigned int old;
+
+	spin_lock_irq(&hang_lock);
+	old = hang_timeout_ms;
+	WRITE_ONCE(hang_timeout_ms, ms);
+	if (hang_watch_armed)
+		mod_delayed_work(system_wq, &hang_watch_work, 0);
+	else if (!list_empty(&hang_list))
+		hang_watch_arm(1);
+	spin_unlock_irq(&hang_lock);
+	return old;
+}
+
+/**
+ * dma_fence_hang_warnings - how many fences the watchdog has named
+ *
+ * Returns: the count since boot.
+ */
+unsigned long dma_fence_hang_warnings(void)
+{
+	return atomic_long_read(&hang_warned);
+}
+
+static int fence_hangs_show(struct seq_file *s, void *unused)
+{
+	return dma_fence_hang_print(s, U64_MAX);
+}
+DEFINE_SHOW_ATTRIBUTE(fence_hangs);
+
+static int hang_timeout_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(hang_timeout_ms);
+	return 0;
+}
+
+static int hang_timeout_set(void *data, u64 val)
+{
+	if (val > UINT_MAX)
+		return -EINVAL;
+	dma_fence_hang_set_timeout(val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(hang_timeout_fops, hang_timeout_get,
+			 hang_timeout_set, "%llu\n");
+
+/* From dma_buf_debugfs_init(), into its dma_buf directory. */
+void dma_fence_hang_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_file("fence_hangs", 0444, dir, NULL, &fence_hangs_fops);
+	debugfs_create_file_unsafe("fence_hang_timeout_ms", 0644, dir, NULL,
+				   &hang_timeout_fops);
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Fence-hang diagnostics (CONFIG_DMA_FENCE_DEBUG_HANG), internal to this
+ * directory: the hooks dma-fence.c, dma-resv.c and sync_file.c call, and
+ * what dma-buf-debugfs.c and the KUnit suite use.  See dma-fence-hang.c.
+ * Without the option every hook is an empty inline.
+ */
+#ifndef DMA_FENCE_HANG_H
+#define DMA_FENCE_HANG_H
+
+#include <linux/dma-fence.h>
+
+struct dentry;
+struct seq_file;
+struct sync_file;
+
+/*
+ * Bits of &dma_fence_hang.state.  The reasons are set once each and never
+ * cleared: they say how the fence came to be tracked.
+ */
+enum dma_fence_hang_bits {
+	DMA_FENCE_HANG_TRACKED,		/* on the list, or found signalled */
+	DMA_FENCE_HANG_WAITED,		/* a task slept on it */
+	DMA_FENCE_HANG_CALLBACK,	/* a callback was queued */
+	DMA_FENCE_HANG_RESV,		/* added to a dma-resv */
+	DMA_FENCE_HANG_SYNC_FILE,	/* (a part of) a sync_file */
+	DMA_FENCE_HANG_WARNED,		/* the watchdog has named it */
+};
+
+#ifdef CONFIG_DMA_FENCE_DEBUG_HANG
+
+void __dma_fence_hang_track(struct dma_fence *fence, unsigned int why);
+void __dma_fence_hang_untrack(struct dma_fence *fence);
+
+/* dma_fence_init()'s initialiser of @hang: born now, tracked by nobody. */
+#define DMA_FENCE_HANG_INIT(hang)					\
+	{								\
+		.link = LIST_HEAD_INIT((hang).link),			\
+		.born = jiffies,					\
+		.since = 0,						\
+		.state = 0,						\
+		.waiters = ATOMIC_INIT(0),				\
+	}
+
+/*
+ * @why happened to @fence; the first time for this reason costs a global
+ * lock, every later time one test_bit.
+ */
+static inline void dma_fence_hang_track(struct dma_fence *fence,
+					unsigned int why)
+{
+	if (!test_bit(why, &fence->hang.state))
+		__dma_fence_hang_track(fence, why);
+}
+
+/*
+ * The fence signalled or is being freed: off the list.  Untracked fences,
+ * the common case, pay one load.
+ */
+static __always_inline void dma_fence_hang_done(struct dma_fence *fence)
+{
+	if (unlikely(READ_ONCE(fence->hang.state)))
+		__dma_fence_hang_untrack(fence);
+}
+
+/*
+ * The last reference went: off the list if it never signalled.  Nobody
+ * can track a fence without a reference, so the link is stable here.
+ */
+static __always_inline void dma_fence_hang_release(struct dma_fence *fence)
+{
+	if (unlikely(READ_ONCE(fence->hang.state)) &&
+	    !list_empty(&fence->hang.link))
+		__dma_fence_hang_untrack(fence);
+}
+
+/* A task starts and ends sleeping on @fence. */
+static inline void dma_fence_hang_wait_begin(struct dma_fence *fence)
+{
+	dma_fence_hang_track(fence, DMA_FENCE_HANG_WAITED);
+	atomic_inc(&fence->hang.waiters);
+}
+
+static inline void dma_fence_hang_wait_end(struct dma_fence *fence)
+{
+	atomic_dec(&fence->hang.waiters);
+}
+
+void dma_fence_hang_debugfs_init(struct dentry *dir);
+
+/* sync_file.c: the list of open sync_files, and what they hold. */
+void sync_file_hang_add(struct sync_file *sf);
+void sync_file_hang_del(struct sync_file *sf);
+unsigned int sync_file_hang_describe(struct seq_file *s,
+				     struct dma_fence *fence);
+
+/* dma-buf-debugfs.c: the exported buffers whose resv holds @fence. */
+unsigned int dma_buf_list_describe_resv(struct seq_file *s,
+					struct dma_fence *fence);
+
+/* For the KUnit suite. */
+unsigned int dma_fence_hang_scan(u64 context, struct dma_fence **out,
+				 unsigned int max);
+int dma_fence_hang_print(struct seq_file *s, u64 context);
+unsigned int dma_fence_hang_set_timeout(unsigned int ms);
+unsigned long dma_fence_hang_warnings(void);
+
+#else
+
+static inline void dma_fence_hang_track(struct dma_fence *fence,
+					unsigned int why) { }
+static inline void dma_fence_hang_done(struct dma_fence *fence) { }
+static inline void dma_fence_hang_release(struct dma_fence *fence) { }
+static inline void dma_fence_hang_wait_begin(struct dma_fence *fence) { }
+static inline void dma_fence_hang_wait_end(struct dma_fence *fence) { }
+static inline void dma_fence_hang_debugfs_init(struct dentry *dir) { }
+static inline void sync_file_hang_add(struct sync_file *sf) { }
+static inline void sync_file_hang_del(struct sync_file *sf) { }
+
+#endif /* CONFIG_DMA_FENCE_DEBUG_HANG */
+
+#endif /* DMA_FENCE_HANG_H */
