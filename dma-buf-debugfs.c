@@ -122,20 +122,20 @@ static const char * const resv_usage_names[] = {
 
 /*
  * For the fence-hang report: one line per exported buffer whose
- * reservation object holds @fence; returns how many.  The reservation
- * objects are read without their locks, as whoever holds a stuck fence
- * may hold the lock too; the list lock keeps the buffers.
+ * reservation object holds @fence; returns how many, or -EINTR.  The
+ * reservation objects are read without their locks, as whoever holds a
+ * stuck fence may hold the lock too; the list lock keeps the buffers.
+ * Names are escaped: the report's lines must not be forged.
  */
-unsigned int dma_buf_list_describe_resv(struct seq_file *s,
-					struct dma_fence *fence)
+int dma_buf_list_describe_resv(struct seq_file *s, struct dma_fence *fence)
 {
 	struct dma_resv_iter cursor;
 	struct dma_fence *held;
 	struct dma_buf *buf;
-	unsigned int found = 0;
+	int found = 0;
 
 	if (mutex_lock_interruptible(&dma_buf_list_lock))
-		return 0;
+		return -EINTR;
 	list_for_each_entry(buf, &dma_buf_list, list_node) {
 		int usage = -1;
 
@@ -150,11 +150,12 @@ unsigned int dma_buf_list_describe_resv(struct seq_file *s,
 		if (usage < 0)
 			continue;
 
+		seq_printf(s, "\tdma-buf %lu %s \"", file_inode(buf->file)->i_ino,
+			   buf->exp_name);
 		spin_lock(&buf->name_lock);
-		seq_printf(s, "\tdma-buf %lu %s \"%s\" usage %s\n",
-			   file_inode(buf->file)->i_ino, buf->exp_name,
-			   buf->name ?: "<none>", resv_usage_names[usage]);
+		seq_escape(s, buf->name ?: "<none>", "\"\\\t\n");
 		spin_unlock(&buf->name_lock);
+		seq_printf(s, "\" usage %s\n", resv_usage_names[usage]);
 		found++;
 	}
 	mutex_unlock(&dma_buf_list_lock);

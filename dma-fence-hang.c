@@ -38,32 +38,42 @@
  *
  * A watchdog checks the list every quarter of
  * ``/sys/kernel/debug/dma_buf/fence_hang_timeout_ms`` (default 10000; 0
- * turns it off, writing it re-checks at once).  A fence that has had
- * waiters for longer than that, and still has some, is named once, with
- * ``pr_warn()``: ``dma-fence hang: <driver> <timeline> context <c> seqno
- * <s> pending <ms> ms with <n> sleeping task(s) [and callbacks]``.  The
- * watchdog runs only while something is tracked.
+ * turns it off, writing it re-checks at once), at least once a second.  A
+ * fence that was first waited on longer ago than that, and is still waited
+ * on, is named once, with ``pr_warn()``: ``dma-fence hang: <driver>
+ * <timeline> context <c> seqno <s> pending <ms> ms with <n> sleeping
+ * task(s) [and callbacks]``.  Containers are left to the fences inside
+ * them.  The watchdog runs only while something is tracked.
  *
- * Cost: each fence carries a &struct dma_fence_hang; dma_fence_init()
- * fills it, signalling and release test one word of it.  The first
- * waiter, callback, reservation object or sync_file of a fence takes the
- * global list lock once, and signalling a tracked fence takes it again.
- * Without the option, none of this is compiled.
+ * Cost: each fence carries a &struct dma_fence_hang (48 bytes on 64-bit);
+ * dma_fence_init() fills it, signalling and release test one word of it.
+ * The first waiter, callback, reservation object or sync_file of a fence
+ * takes the global list lock once, and signalling a tracked fence takes it
+ * again.  Without the option, none of this is compiled.
+ *
+ * What it asks of issuers: a fence that was waited on, or was in a
+ * reservation object or a sync_file, must leave through the core, by
+ * signalling or by its last dma_fence_put(); its memory must not be freed
+ * or initialised again behind the core's back while it is pending (with
+ * the option on, that would leave a dangling entry on the list).
  *
  * Locking: a spinlock, taken with interrupts off, protects the list; it
  * nests inside &dma_fence.lock (callbacks are added and fences signalled
- * under it) and nothing is taken inside it.  A fence is unlinked when it
- * signals and, at the latest, when its last reference goes, before the
- * issuer's release runs; so a fence on the list is valid memory as long
- * as the lock is held, and the readers take a reference to each fence,
- * with kref_get_unless_zero(), before dropping the lock and looking at it.
- * The debugfs reader looks at reservation objects without their locks
- * (the owner of a stuck fence often holds one) and at sync_files under
- * their list's lock.
+ * under it), and only the workqueue's own locks, for arming the watchdog,
+ * nest inside it.  A fence is unlinked when it signals (if its issuer
+ * signals behind the core's back, as i915 does, by the next walk of the
+ * list) and, at the latest, when its last reference goes, before the
+ * issuer's release runs; so a fence on the list is valid memory as long as
+ * the lock is held, and the readers take a reference to each fence, with
+ * kref_get_unless_zero(), before dropping the lock and looking at it.  The
+ * debugfs reader looks at reservation objects without their locks (the
+ * owner of a stuck fence often holds one) and at sync_files under their
+ * list's mutex.
  */
 
 #include <linux/debugfs.h>
 #include <linux/jiffies.h>
+#include <linux/minmax.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -127,6 +137,8 @@ void __dma_fence_hang_track(struct dma_fence *fence, unsigned int why)
 	if ((BIT(why) & HANG_WAITER_BITS) &&
 	    !(READ_ONCE(hang->state) & HANG_WAITER_BITS))
 		WRITE_ONCE(hang->since, jiffies);
+	/* pairs with the smp_rmb() of hang_since(): a waiter bit, a time */
+	smp_mb__before_atomic();
 	set_bit(why, &hang->state);
 	if (test_and_set_bit(DMA_FENCE_HANG_TRACKED, &hang->state))
 		return;
@@ -134,7 +146,7 @@ void __dma_fence_hang_track(struct dma_fence *fence, unsigned int why)
 	spin_lock_irqsave(&hang_lock, flags);
 	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
 		list_add_tail(&hang->link, &hang_list);
-		hang_count++;
+		WRITE_ONCE(hang_count, hang_count + 1);
 		hang_watch_arm(0);
 	}
 	spin_unlock_irqrestore(&hang_lock, flags);
@@ -149,7 +161,7 @@ void __dma_fence_hang_untrack(struct dma_fence *fence)
 	spin_lock_irqsave(&hang_lock, flags);
 	if (!list_empty(&hang->link)) {
 		list_del_init(&hang->link);
-		hang_count--;
+		WRITE_ONCE(hang_count, hang_count - 1);
 	}
 	spin_unlock_irqrestore(&hang_lock, flags);
 }
@@ -171,15 +183,54 @@ static bool hang_is_waited(struct dma_fence *fence)
 	       hang_has_callbacks(fence);
 }
 
-/* Would the watchdog name @fence now? Under hang_lock. */
+/*
+ * How long ago, in ms, @then was; 0 if it is after @now (read earlier).
+ */
+static unsigned int hang_ms_since(unsigned long now, unsigned long then)
+{
+	return time_after(then, now) ? 0 : jiffies_to_msecs(now - then);
+}
+
+/* When the first waiter came, if one came; @state read before. */
+static bool hang_since(struct dma_fence *fence, unsigned long state,
+		       unsigned long *since)
+{
+	if (!(state & HANG_WAITER_BITS))
+		return false;
+	smp_rmb();	/* the bit, then the time it was set with */
+	*since = READ_ONCE(fence->hang.since);
+	return true;
+}
+
+/*
+ * Would the watchdog name @fence now?  Containers are left to the fences
+ * inside, which are tracked through the container's callbacks on them.
+ * Under hang_lock.
+ */
 static bool hang_overdue(struct dma_fence *fence, unsigned long now,
 			 unsigned long limit)
 {
-	unsigned long state = READ_ONCE(fence->hang.state);
+	unsigned long state = READ_ONCE(fence->hang.state), since;
 
 	return !(state & BIT(DMA_FENCE_HANG_WARNED)) &&
-	       (state & HANG_WAITER_BITS) && hang_is_waited(fence) &&
-	       time_after_eq(now, READ_ONCE(fence->hang.since) + limit);
+	       hang_since(fence, state, &since) && hang_is_waited(fence) &&
+	       !dma_fence_is_container(fence) &&
+	       time_after_eq(now, since + limit);
+}
+
+/*
+ * Under hang_lock: take @fence off the list if it is signalled.  Issuers
+ * that signal behind the core's back (i915 sets the bit and runs the
+ * callbacks itself) leave it linked until the last reference goes; the
+ * walks tidy up after them.
+ */
+static bool hang_drop_signalled(struct dma_fence *fence)
+{
+	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
+		return false;
+	list_del_init(&fence->hang.link);
+	WRITE_ONCE(hang_count, hang_count - 1);
+	return true;
 }
 
 static void hang_watch(struct work_struct *work)
@@ -187,15 +238,21 @@ static void hang_watch(struct work_struct *work)
 	struct dma_fence *batch[HANG_WARN_BATCH];
 	unsigned int ms = READ_ONCE(hang_timeout_ms), n = 0, i;
 	unsigned long limit = msecs_to_jiffies(ms), now = jiffies;
-	struct dma_fence_hang *hang;
+	struct dma_fence_hang *hang, *next;
 	bool more = false;
 
 	spin_lock_irq(&hang_lock);
-	list_for_each_entry(hang, &hang_list, link) {
+	if (!ms) {
+		hang_watch_armed = false;	/* re-armed when set again */
+		spin_unlock_irq(&hang_lock);
+		return;
+	}
+	list_for_each_entry_safe(hang, next, &hang_list, link) {
 		struct dma_fence *fence = container_of(hang, struct dma_fence,
 						       hang);
 
-		if (!ms || !hang_overdue(fence, now, limit))
+		if (hang_drop_signalled(fence) ||
+		    !hang_overdue(fence, now, limit))
 			continue;
 		if (n == ARRAY_SIZE(batch)) {
 			more = true;
@@ -216,10 +273,9 @@ static void hang_watch(struct work_struct *work)
 
 		rcu_read_lock();
 		pr_warn("dma-fence hang: %s %s context %llu seqno %llu pending %u ms with %d sleeping task(s)%s\n",
-			fence->ops->get_driver_name(fence),
-			fence->ops->get_timeline_name(fence),
+			dma_fence_driver(fence), dma_fence_timeline(fence),
 			fence->context, fence->seqno,
-			jiffies_to_msecs(now - fence->hang.born),
+			hang_ms_since(jiffies, fence->hang.born),
 			atomic_read(&fence->hang.waiters),
 			hang_has_callbacks(fence) ? " and callbacks" : "");
 		rcu_read_unlock();
@@ -235,15 +291,17 @@ static void hang_watch(struct work_struct *work)
 static unsigned int hang_snapshot(u64 context, struct dma_fence **out,
 				  unsigned int max, bool *more)
 {
-	struct dma_fence_hang *hang;
+	struct dma_fence_hang *hang, *next;
 	unsigned int n = 0;
 
 	*more = false;
 	spin_lock_irq(&hang_lock);
-	list_for_each_entry(hang, &hang_list, link) {
+	list_for_each_entry_safe(hang, next, &hang_list, link) {
 		struct dma_fence *fence = container_of(hang, struct dma_fence,
 						       hang);
 
+		if (hang_drop_signalled(fence))
+			continue;
 		if (context != U64_MAX && fence->context != context)
 			continue;
 		if (n == max) {
@@ -275,23 +333,23 @@ static const char * const hang_reasons[] = {
 	[DMA_FENCE_HANG_WARNED] = "warned",
 };
 
-static void hang_print_one(struct seq_file *s, struct dma_fence *fence,
-			   unsigned long now)
+static int hang_print_one(struct seq_file *s, struct dma_fence *fence)
 {
-	unsigned long state = READ_ONCE(fence->hang.state);
+	unsigned long state = READ_ONCE(fence->hang.state), now, since;
 	const char *sep = "";
-	unsigned int bit, held;
+	unsigned int bit;
+	int held;
 
+	/* after the state: a time set with a bit seen is not in the future */
+	now = jiffies;
 	rcu_read_lock();
 	seq_printf(s, "%s %s context %llu seqno %llu: pending %u ms",
-		   fence->ops->get_driver_name(fence),
-		   fence->ops->get_timeline_name(fence),
+		   dma_fence_driver(fence), dma_fence_timeline(fence),
 		   fence->context, fence->seqno,
-		   jiffies_to_msecs(now - fence->hang.born));
+		   hang_ms_since(now, fence->hang.born));
 	rcu_read_unlock();
-	if (state & HANG_WAITER_BITS)
-		seq_printf(s, ", waited %u ms",
-			   jiffies_to_msecs(now - READ_ONCE(fence->hang.since)));
+	if (hang_since(fence, state, &since))
+		seq_printf(s, ", waited %u ms", hang_ms_since(now, since));
 	seq_printf(s, ", %d sleeping, %s [", atomic_read(&fence->hang.waiters),
 		   hang_has_callbacks(fence) ? "callbacks" : "no callbacks");
 	for (bit = DMA_FENCE_HANG_WAITED; bit < ARRAY_SIZE(hang_reasons); bit++) {
@@ -302,12 +360,14 @@ static void hang_print_one(struct seq_file *s, struct dma_fence *fence,
 	}
 	seq_puts(s, "]\n");
 
-	held = IS_ENABLED(CONFIG_DEBUG_FS) ?
-	       dma_buf_list_describe_resv(s, fence) : 0;
+	held = dma_buf_list_describe_resv(s, fence);
+	if (held < 0)
+		return held;
 	if (IS_ENABLED(CONFIG_SYNC_FILE))
 		sync_file_hang_describe(s, fence);
 	if (!held && (state & BIT(DMA_FENCE_HANG_RESV)))
-		seq_puts(s, "\tadded to a dma-resv; no exported dma-buf holds it\n");
+		seq_puts(s, "\twas added to a dma-resv; no exported dma-buf holds it\n");
+	return 0;
 }
 
 /**
@@ -318,13 +378,14 @@ static void hang_print_one(struct seq_file *s, struct dma_fence *fence,
  * The debugfs file's contents (see "fence-hang diagnostics"), and what
  * the KUnit suite checks.  Sleeps.
  *
- * Returns: 0, or -ENOMEM.
+ * Returns: 0, -ENOMEM, or -EINTR if a signal interrupted the wait for the
+ * buffer list.
  */
 int dma_fence_hang_print(struct seq_file *s, u64 context)
 {
 	unsigned int max = READ_ONCE(hang_count) + 16, n, i;
-	unsigned long now = jiffies;
 	struct dma_fence **fences;
+	int ret = 0;
 	bool more;
 
 	fences = kvmalloc_array(max, sizeof(*fences), GFP_KERNEL);
@@ -337,15 +398,19 @@ int dma_fence_hang_print(struct seq_file *s, u64 context)
 		   READ_ONCE(hang_count), READ_ONCE(hang_timeout_ms),
 		   atomic_long_read(&hang_warned));
 	for (i = 0; i < n; i++) {
-		/* signalled since the snapshot: no longer of interest */
-		if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fences[i]->flags))
-			hang_print_one(s, fences[i], now);
+		/*
+		 * Signalled since the snapshot, or done and only waiting to
+		 * be told (process context: asking the issuer is fine here):
+		 * no longer of interest.
+		 */
+		if (!ret && !dma_fence_is_signaled(fences[i]))
+			ret = hang_print_one(s, fences[i]);
 		dma_fence_put(fences[i]);
 	}
-	if (more)
+	if (more && !ret)
 		seq_puts(s, "(more were tracked than the snapshot held)\n");
 	kvfree(fences);
-	return 0;
+	return ret;
 }
 
 /**

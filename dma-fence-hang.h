@@ -3,7 +3,8 @@
  * Fence-hang diagnostics (CONFIG_DMA_FENCE_DEBUG_HANG), internal to this
  * directory: the hooks dma-fence.c, dma-resv.c and sync_file.c call, and
  * what dma-buf-debugfs.c and the KUnit suite use.  See dma-fence-hang.c.
- * Without the option every hook is an empty inline.
+ * Without the option every hook is an empty inline.  Also the fence name
+ * helpers that dma-fence.c's warnings and the hang report share.
  */
 #ifndef DMA_FENCE_HANG_H
 #define DMA_FENCE_HANG_H
@@ -13,6 +14,26 @@
 struct dentry;
 struct seq_file;
 struct sync_file;
+
+/*
+ * Names for our own reports. dma_fence_init() warns about ops without
+ * names but keeps them (6.12 BUGs): the reports must not crash on them.
+ */
+static inline const char *dma_fence_driver(struct dma_fence *fence)
+{
+	const char *(*name)(struct dma_fence *fence) =
+		fence->ops->get_driver_name;
+
+	return name ? name(fence) : "(no driver name)";
+}
+
+static inline const char *dma_fence_timeline(struct dma_fence *fence)
+{
+	const char *(*name)(struct dma_fence *fence) =
+		fence->ops->get_timeline_name;
+
+	return name ? name(fence) : "(no timeline name)";
+}
 
 /*
  * Bits of &dma_fence_hang.state.  The reasons are set once each and never
@@ -95,8 +116,7 @@ unsigned int sync_file_hang_describe(struct seq_file *s,
 				     struct dma_fence *fence);
 
 /* dma-buf-debugfs.c: the exported buffers whose resv holds @fence. */
-unsigned int dma_buf_list_describe_resv(struct seq_file *s,
-					struct dma_fence *fence);
+int dma_buf_list_describe_resv(struct seq_file *s, struct dma_fence *fence);
 
 /* For the KUnit suite. */
 unsigned int dma_fence_hang_scan(u64 context, struct dma_fence **out,

@@ -328,26 +328,6 @@ void __dma_fence_might_wait(void)
 #endif
 
 /*
- * Names for our own reports. dma_fence_init() warns about ops without
- * names but keeps them (6.12 BUGs): the reports must not crash on them.
- */
-static const char *dma_fence_driver(struct dma_fence *fence)
-{
-	const char *(*name)(struct dma_fence *fence) =
-		fence->ops->get_driver_name;
-
-	return name ? name(fence) : "(no driver name)";
-}
-
-static const char *dma_fence_timeline(struct dma_fence *fence)
-{
-	const char *(*name)(struct dma_fence *fence) =
-		fence->ops->get_timeline_name;
-
-	return name ? name(fence) : "(no timeline name)";
-}
-
-/*
  * Mark the fence signalled and run the callbacks queued so far.  The list
  * head shares storage with the timestamp, so the queue is moved to the
  * stack first.  The queue is private from then on (removing a callback

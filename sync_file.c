@@ -82,6 +82,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -96,11 +97,12 @@
 static const struct file_operations sync_file_fops;
 
 /*
- * A sync_file with its file but no fence yet; the caller sets ->fence
- * before anybody can reach the file.  fput() of the result is a valid
- * unwind as long as ->fence is set (release puts it).
+ * A sync_file for @fence (whose reference it takes over) named @name (NULL:
+ * made up from the fence), not yet reachable by anybody.  fput() of the
+ * result is a valid unwind (release puts the fence).
  */
-static struct sync_file *sf_alloc(struct dma_fence *fence, ktime_t created)
+static struct sync_file *sf_alloc(struct dma_fence *fence, ktime_t created,
+				  const char *name)
 {
 	struct sync_file *sf;
 	struct file *file;
@@ -121,7 +123,9 @@ static struct sync_file *sf_alloc(struct dma_fence *fence, ktime_t created)
 	}
 	sf->file = file;
 	sf->fence = fence;
-	sync_file_hang_add(sf);
+	if (name)
+		strscpy(sf->user_name, name, sizeof(sf->user_name));
+	sync_file_hang_add(sf);	/* complete: the hang report may read it */
 	return sf;
 }
 
@@ -138,7 +142,7 @@ static struct sync_file *sf_alloc(struct dma_fence *fence, ktime_t created)
  */
 struct sync_file *sync_file_create(struct dma_fence *fence)
 {
-	struct sync_file *sf = sf_alloc(fence, ktime_get());
+	struct sync_file *sf = sf_alloc(fence, ktime_get(), NULL);
 
 	if (sf)
 		dma_fence_get(fence);
@@ -282,15 +286,14 @@ static long sf_ioctl_merge(struct sync_file *sf, void __user *uarg)
 	 * fdinfo's ages are lower bounds: the merge may keep only the newer
 	 * input's fences, so it is as old as that one
 	 */
+	/* 6.12 hands the terminated name back, too */
+	args.name[sizeof(args.name) - 1] = '\0';
 	merged = sf_alloc(fence, ktime_after(sf->created, other->created) ?
-			  sf->created : other->created);
+			  sf->created : other->created, args.name);
 	if (!merged) {
 		dma_fence_put(fence);
 		goto out_other;
 	}
-	/* 6.12 hands the terminated name back, too */
-	args.name[sizeof(args.name) - 1] = '\0';
-	strscpy(merged->user_name, args.name, sizeof(merged->user_name));
 
 	args.fence = fd;
 	if (copy_to_user(uarg, &args, sizeof(args))) {
@@ -444,7 +447,10 @@ static void sf_print_status(struct seq_file *m, int status)
  */
 #define SF_FDINFO_MAX_FENCES	256
 
-/* Names come from userspace (merge names, task names): no raw newlines. */
+/*
+ * Names come from userspace (merge names, task names): no raw newlines,
+ * and no quotes, which the fence-hang report puts around them.
+ */
 static void sf_print_name(struct seq_file *m, const char *key, const char *name)
 {
 	const unsigned char *c;
@@ -452,7 +458,7 @@ static void sf_print_name(struct seq_file *m, const char *key, const char *name)
 	seq_puts(m, key);
 	for (c = (const unsigned char *)name; *c; c++) {
 		/* not isprint(): it passes Latin-1, half of a UTF-8 name */
-		if (*c < 0x20 || *c >= 0x7f || *c == '\\')
+		if (*c < 0x20 || *c >= 0x7f || *c == '\\' || *c == '"')
 			seq_printf(m, "\\%03o", *c);
 		else
 			seq_putc(m, *c);
@@ -505,38 +511,42 @@ static void sf_show_fdinfo(struct seq_file *m, struct file *file)
 
 #ifdef CONFIG_DMA_FENCE_DEBUG_HANG
 /*
- * Every sync_file with its fence set, for the fence-hang report: a
- * spinlock, as the report searches it with a dma_fence_unwrap cursor,
- * which never sleeps, and the list is short.
+ * Every sync_file, complete, for the fence-hang report.  A mutex: the
+ * report walks each sync_file's fences with it held, which may run fence
+ * callbacks; every user is in process context.
  */
-static DEFINE_SPINLOCK(sf_hang_lock);
+static DEFINE_MUTEX(sf_hang_lock);
 static LIST_HEAD(sf_hang_list);
 
-/* From sf_alloc(): @sf->fence is set; its leaves become tracked. */
+/*
+ * From sf_alloc(): @sf is complete.  Its fence and, for a merge, every
+ * fence inside become tracked.
+ */
 void sync_file_hang_add(struct sync_file *sf)
 {
 	struct dma_fence_unwrap cursor;
 	struct dma_fence *fence;
 
+	dma_fence_hang_track(sf->fence, DMA_FENCE_HANG_SYNC_FILE);
 	dma_fence_unwrap_for_each(fence, &cursor, sf->fence)
 		dma_fence_hang_track(fence, DMA_FENCE_HANG_SYNC_FILE);
 
-	spin_lock(&sf_hang_lock);
+	mutex_lock(&sf_hang_lock);
 	list_add_tail(&sf->hang_link, &sf_hang_list);
-	spin_unlock(&sf_hang_lock);
+	mutex_unlock(&sf_hang_lock);
 }
 
 /* From sf_release(), before the fence reference goes. */
 void sync_file_hang_del(struct sync_file *sf)
 {
-	spin_lock(&sf_hang_lock);
+	mutex_lock(&sf_hang_lock);
 	list_del(&sf->hang_link);
-	spin_unlock(&sf_hang_lock);
+	mutex_unlock(&sf_hang_lock);
 }
 
 /*
- * One line per open sync_file that holds @fence, itself or as a part;
- * returns how many.  The list lock keeps each sync_file, and so its
+ * One line per open sync_file that holds @fence, as its fence or inside
+ * it; returns how many.  The list lock keeps each sync_file, and so its
  * fence, alive while it is looked at.
  */
 unsigned int sync_file_hang_describe(struct seq_file *s,
@@ -548,9 +558,9 @@ unsigned int sync_file_hang_describe(struct seq_file *s,
 	unsigned int found = 0;
 	char name[32];
 
-	spin_lock(&sf_hang_lock);
+	mutex_lock(&sf_hang_lock);
 	list_for_each_entry(sf, &sf_hang_list, hang_link) {
-		bool holds = false;
+		bool holds = sf->fence == fence;
 
 		/* walked to the end: the cursor drops its reference there */
 		dma_fence_unwrap_for_each(part, &cursor, sf->fence)
@@ -562,7 +572,7 @@ unsigned int sync_file_hang_describe(struct seq_file *s,
 		seq_puts(s, "\"\n");
 		found++;
 	}
-	spin_unlock(&sf_hang_lock);
+	mutex_unlock(&sf_hang_lock);
 	return found;
 }
 #endif

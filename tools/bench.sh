@@ -26,7 +26,9 @@
 # BENCH_RUNS=3 or more; own dirs *-wall), BENCH_VARIANT=name adds
 # tools/configs/bench-<name>.config to the fragment and keeps its own build
 # dirs, outputs and logs (suffix -<name>): e.g. BENCH_VARIANT=nostats, both
-# kernels without CONFIG_DMABUF_SYSFS_STATS.
+# kernels without CONFIG_DMABUF_SYSFS_STATS; BENCH_VARIANT=hang, ours with
+# CONFIG_DMA_FENCE_DEBUG_HANG against the plain 6.12 bench kernel (an
+# option 6.12 does not have leaves its side as it is).
 
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HARNESS_LIB=1
@@ -72,11 +74,11 @@ bench_packages() {
 		die "apt-get install gnuplot-nox failed"
 }
 
-# bench_kernel SIDE SRCTREE BUILDDIR: configure, build the kernel and the
-# bench module.
+# bench_kernel SIDE SRCTREE BUILDDIR [FRAGMENT]: configure, build the
+# kernel and the bench module.
 bench_kernel() {
-	local side=$1 src=$2 out=$3 log=$LOGS/bench-build-$1.log t0=$SECONDS
-	configure_dir "$src" "$out" "$BENCH_FRAGMENT" || return 1
+	local side=$1 src=$2 out=$3 frag=${4:-$BENCH_FRAGMENT} log=$LOGS/bench-build-$1.log t0=$SECONDS
+	configure_dir "$src" "$out" "$frag" || return 1
 	stage "building the $side bench kernel (log: $log)"
 	: >"$log"
 	kmake_log_in "$src" "$log" O="$out" || return 1
@@ -89,6 +91,17 @@ bench_kernel() {
 our_objects() {
 	repo_files | grep -E '^([^/]+|heaps/[^/]+)\.c$' | grep -v '^selftests/' |
 		paste -sd, -
+}
+
+# Does 6.12 know any symbol of the variant's fragment?  An option of ours
+# only (BENCH_VARIANT=hang) leaves the pristine kernel as it is: then the
+# plain bench kernel, its build dir shared with make bench, stands for it.
+variant_in_pristine() {
+	local sym
+	for sym in $(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p; s/^\(CONFIG_[A-Z0-9_]*\)=.*/\1/p' "$extra"); do
+		grep -rqsE --include='Kconfig*' "^(menu)?config ${sym#CONFIG_}\$" "$PRISTINE" && return 0
+	done
+	return 1
 }
 
 bench_initramfs() {
@@ -133,7 +146,13 @@ main() {
 	stage "overlaying repo ($REPO) on $TREE"
 	overlay
 	mkdir -p "$BENCH_DIR"/{ours,pristine} "$BENCH_LOGS"
-	bench_kernel pristine "$PRISTINE" "$BENCH_PBUILD" || die "pristine bench kernel build failed"
+	local pfrag=$BENCH_FRAGMENT
+	if [ -n "$BENCH_VARIANT" ] && ! variant_in_pristine; then
+		note "6.12 has none of bench-$BENCH_VARIANT.config's options: its side is the plain bench kernel"
+		pfrag=$TOOLS/configs/bench.config
+		BENCH_PBUILD=$CACHE/build-bench-pristine
+	fi
+	bench_kernel pristine "$PRISTINE" "$BENCH_PBUILD" "$pfrag" || die "pristine bench kernel build failed"
 	bench_kernel ours "$TREE" "$BENCH_BUILD" || die "our bench kernel build failed"
 	stage "building ubench (static, pristine uapi headers)"
 	locked make -C "$PRISTINE" O="$BENCH_PBUILD" headers >>"$LOGS/bench-build-pristine.log" 2>&1 ||
