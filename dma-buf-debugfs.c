@@ -153,7 +153,7 @@ int dma_buf_list_describe_resv(struct seq_file *s, struct dma_fence *fence)
 		seq_printf(s, "\tdma-buf %lu %s \"", file_inode(buf->file)->i_ino,
 			   buf->exp_name);
 		spin_lock(&buf->name_lock);
-		seq_escape(s, buf->name ?: "<none>", "\"\\\t\n");
+		dma_fence_hang_puts(s, buf->name ?: "<none>");
 		spin_unlock(&buf->name_lock);
 		seq_printf(s, "\" usage %s\n", resv_usage_names[usage]);
 		found++;

@@ -24,7 +24,11 @@
  * line, where it is held: every exported dma-buf whose reservation object
  * holds it (inode number, exporter, name, usage) and every open sync_file
  * that contains it; a fence only in reservation objects of buffers that
- * were never exported says so.  The reasons in brackets are some of
+ * were never exported says so, and so does a fence whose issuer reports
+ * it done (&dma_fence_ops.signaled) although nobody signalled it, a lost
+ * interrupt: the report asks, it does not signal.  Names are printed with
+ * bytes outside printable ASCII, backslashes and double quotes escaped
+ * (``\ooo``).  The reasons in brackets are some of
  * waited, callback, resv, sync_file and, once the watchdog has named the
  * fence, warned.  For example, with the sw_sync timeline "tl": seqno 1
  * imported into a buffer and into a sync_file, seqno 2 waited on by a
@@ -333,6 +337,27 @@ static const char * const hang_reasons[] = {
 	[DMA_FENCE_HANG_WARNED] = "warned",
 };
 
+/**
+ * dma_fence_hang_puts - print a name into the hang report, escaped
+ * @s: the report
+ * @str: a name from a driver or from userspace (a task's comm, a buffer's
+ *	name)
+ *
+ * Bytes outside printable ASCII, backslashes and double quotes become
+ * ``\ooo``: a name cannot forge a line of the report or end its quotes.
+ */
+void dma_fence_hang_puts(struct seq_file *s, const char *str)
+{
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)str; *c; c++) {
+		if (*c < 0x20 || *c >= 0x7f || *c == '\\' || *c == '"')
+			seq_printf(s, "\\%03o", *c);
+		else
+			seq_putc(s, *c);
+	}
+}
+
 static int hang_print_one(struct seq_file *s, struct dma_fence *fence)
 {
 	unsigned long state = READ_ONCE(fence->hang.state), now, since;
@@ -343,11 +368,13 @@ static int hang_print_one(struct seq_file *s, struct dma_fence *fence)
 	/* after the state: a time set with a bit seen is not in the future */
 	now = jiffies;
 	rcu_read_lock();
-	seq_printf(s, "%s %s context %llu seqno %llu: pending %u ms",
-		   dma_fence_driver(fence), dma_fence_timeline(fence),
+	dma_fence_hang_puts(s, dma_fence_driver(fence));
+	seq_putc(s, ' ');
+	dma_fence_hang_puts(s, dma_fence_timeline(fence));
+	rcu_read_unlock();
+	seq_printf(s, " context %llu seqno %llu: pending %u ms",
 		   fence->context, fence->seqno,
 		   hang_ms_since(now, fence->hang.born));
-	rcu_read_unlock();
 	if (hang_since(fence, state, &since))
 		seq_printf(s, ", waited %u ms", hang_ms_since(now, since));
 	seq_printf(s, ", %d sleeping, %s [", atomic_read(&fence->hang.waiters),
@@ -360,7 +387,16 @@ static int hang_print_one(struct seq_file *s, struct dma_fence *fence)
 	}
 	seq_puts(s, "]\n");
 
-	held = dma_buf_list_describe_resv(s, fence);
+	/*
+	 * Asked, not signalled from here: a fence whose interrupt was lost
+	 * must stay in the report that is meant to show it.
+	 */
+	if (fence->ops->signaled && fence->ops->signaled(fence))
+		seq_puts(s, "\tthe issuer reports it done, but it was never signalled\n");
+
+	held = 0;
+	if (state & BIT(DMA_FENCE_HANG_RESV))
+		held = dma_buf_list_describe_resv(s, fence);
 	if (held < 0)
 		return held;
 	if (IS_ENABLED(CONFIG_SYNC_FILE))
@@ -399,11 +435,12 @@ int dma_fence_hang_print(struct seq_file *s, u64 context)
 		   atomic_long_read(&hang_warned));
 	for (i = 0; i < n; i++) {
 		/*
-		 * Signalled since the snapshot, or done and only waiting to
-		 * be told (process context: asking the issuer is fine here):
-		 * no longer of interest.
+		 * Signalled since the snapshot: no longer of interest.  Once
+		 * the buffer is full, seq_file calls again with a bigger one:
+		 * only the references are left to drop.
 		 */
-		if (!ret && !dma_fence_is_signaled(fences[i]))
+		if (!ret && !seq_has_overflowed(s) &&
+		    !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fences[i]->flags))
 			ret = hang_print_one(s, fences[i]);
 		dma_fence_put(fences[i]);
 	}

@@ -86,12 +86,18 @@ static __always_inline void dma_fence_hang_done(struct dma_fence *fence)
 
 /*
  * The last reference went: off the list if it never signalled.  Nobody
- * can track a fence without a reference, so the link is stable here.
+ * can track a fence without a reference, so only a walk of the list can
+ * touch the link now.
  */
 static __always_inline void dma_fence_hang_release(struct dma_fence *fence)
 {
+	/*
+	 * _careful: a walk of the list may be unlinking it right now (it
+	 * signalled behind the core's back); empty only once both pointers
+	 * are back, or that walk would write to freed memory.
+	 */
 	if (unlikely(READ_ONCE(fence->hang.state)) &&
-	    !list_empty(&fence->hang.link))
+	    !list_empty_careful(&fence->hang.link))
 		__dma_fence_hang_untrack(fence);
 }
 
@@ -122,6 +128,7 @@ int dma_buf_list_describe_resv(struct seq_file *s, struct dma_fence *fence);
 unsigned int dma_fence_hang_scan(u64 context, struct dma_fence **out,
 				 unsigned int max);
 int dma_fence_hang_print(struct seq_file *s, u64 context);
+void dma_fence_hang_puts(struct seq_file *s, const char *str);
 unsigned int dma_fence_hang_set_timeout(unsigned int ms);
 unsigned long dma_fence_hang_warnings(void);
 

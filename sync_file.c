@@ -447,10 +447,7 @@ static void sf_print_status(struct seq_file *m, int status)
  */
 #define SF_FDINFO_MAX_FENCES	256
 
-/*
- * Names come from userspace (merge names, task names): no raw newlines,
- * and no quotes, which the fence-hang report puts around them.
- */
+/* Names come from userspace (merge names, task names): no raw newlines. */
 static void sf_print_name(struct seq_file *m, const char *key, const char *name)
 {
 	const unsigned char *c;
@@ -458,7 +455,7 @@ static void sf_print_name(struct seq_file *m, const char *key, const char *name)
 	seq_puts(m, key);
 	for (c = (const unsigned char *)name; *c; c++) {
 		/* not isprint(): it passes Latin-1, half of a UTF-8 name */
-		if (*c < 0x20 || *c >= 0x7f || *c == '\\' || *c == '"')
+		if (*c < 0x20 || *c >= 0x7f || *c == '\\')
 			seq_printf(m, "\\%03o", *c);
 		else
 			seq_putc(m, *c);
@@ -567,8 +564,8 @@ unsigned int sync_file_hang_describe(struct seq_file *s,
 			holds |= part == fence;
 		if (!holds)
 			continue;
-		sf_print_name(s, "\tsync_file \"",
-			      sync_file_get_name(sf, name, sizeof(name)));
+		seq_puts(s, "\tsync_file \"");
+		dma_fence_hang_puts(s, sync_file_get_name(sf, name, sizeof(name)));
 		seq_puts(s, "\"\n");
 		found++;
 	}
