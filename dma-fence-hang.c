@@ -46,14 +46,24 @@
  * fence that was first waited on longer ago than that, and is still waited
  * on, is named once, with ``pr_warn()``: ``dma-fence hang: <driver>
  * <timeline> context <c> seqno <s> pending <ms> ms with <n> sleeping
- * task(s) [and callbacks]``.  Containers are left to the fences inside
- * them.  The watchdog runs only while something is tracked.
+ * task(s)[ and callbacks][, and <m> more of its context]``.  A hung engine
+ * stalls its whole timeline, so a pass names the oldest overdue fence of
+ * each context and counts the others of that context with it; past 16
+ * contexts, one line counts the rest (``dma-fence hang: and <m> more
+ * fence(s) of other contexts, ...``); all of them are marked warned.
+ * Containers are left to the fences inside them.  A fence whose waiters
+ * all gave up (timed out) is put aside, unnamed, until it has a waiter
+ * again; then it is overdue at once.  The watchdog runs only while
+ * something is waited on.
  *
  * Cost: each fence carries a &struct dma_fence_hang (48 bytes on 64-bit);
  * dma_fence_init() fills it, signalling and release test one word of it.
  * The first waiter, callback, reservation object or sync_file of a fence
- * takes the global list lock once, and signalling a tracked fence takes it
- * again.  Without the option, none of this is compiled.
+ * takes the global list lock once each, and signalling a tracked fence
+ * takes it again.  The fences with waiters are kept in the order of their
+ * first waiter, so a watchdog pass looks at the overdue ones and one more,
+ * not at all that are tracked, and lets go of the lock every 256 fences.
+ * Without the option, none of this is compiled.
  *
  * What it asks of issuers: a fence that was waited on, or was in a
  * reservation object or a sync_file, must leave through the core, by
@@ -64,7 +74,8 @@
  * Locking: a spinlock, taken with interrupts off, protects the list; it
  * nests inside &dma_fence.lock (callbacks are added and fences signalled
  * under it), and only the workqueue's own locks, for arming the watchdog,
- * nest inside it.  A fence is unlinked when it signals (if its issuer
+ * nest inside it (the watchdog only tries a fence's lock under it, to see
+ * whether a callback is being added).  A fence is unlinked when it signals (if its issuer
  * signals behind the core's back, as i915 does, by the next walk of the
  * list) and, at the latest, when its last reference goes, before the
  * issuer's release runs; so a fence on the list is valid memory as long as
@@ -87,21 +98,33 @@
 #include "dma-fence-hang.h"
 
 #define HANG_TIMEOUT_MS_DEFAULT	10000
-/* Fences the watchdog names per pass; more wait for the next one. */
-#define HANG_WARN_BATCH		16
+/* Contexts the watchdog names per pass; the others go in one summary. */
+#define HANG_WARN_CONTEXTS	16
+/* Fences the watchdog looks at before it lets go of the lock a while. */
+#define HANG_WATCH_CHUNK	256
 
+/*
+ * A tracked fence is on one of two lists.  hang_watched: those with
+ * waiters that the watchdog has not named yet, in the order of their
+ * first waiter, so that a pass stops at the first one not yet overdue.
+ * hang_held: all others (only held by a resv or a sync_file, containers,
+ * named already, or IDLE: overdue when its waiters had all left).
+ */
 static DEFINE_SPINLOCK(hang_lock);
-static LIST_HEAD(hang_list);		/* oldest tracked first */
-static unsigned int hang_count;		/* on hang_list */
+static LIST_HEAD(hang_watched);
+static LIST_HEAD(hang_held);
+static unsigned int hang_count;		/* on either list */
 static bool hang_watch_armed;		/* the work is queued or running */
 static unsigned int hang_timeout_ms = HANG_TIMEOUT_MS_DEFAULT;
-static atomic_long_t hang_warned;
+static atomic_long_t hang_warned;	/* fences named */
+static atomic_long_t hang_lines;	/* lines the watchdog printed */
+static unsigned long hang_looked;	/* fences its passes looked at */
+static unsigned long hang_passes;
 
 static void hang_watch(struct work_struct *work);
 static DECLARE_DELAYED_WORK(hang_watch_work, hang_watch);
 
-#define HANG_WAITER_BITS (BIT(DMA_FENCE_HANG_WAITED) | \
-			  BIT(DMA_FENCE_HANG_CALLBACK))
+#define HANG_WAITER_BITS DMA_FENCE_HANG_WAITER_BITS
 
 static unsigned long hang_period(unsigned int ms)
 {
@@ -122,9 +145,12 @@ static void hang_watch_arm(unsigned long delay)
 
 /*
  * Called from dma_fence_hang_track() the first time @why happens to
- * @fence: possibly with &dma_fence.lock held and in interrupt context.
+ * @fence, or for a new waiter of an IDLE fence: possibly with
+ * &dma_fence.lock held and in interrupt context.  At most a handful of
+ * times per fence, so all of it under the lock: the first waiter's time
+ * is then read under the same lock as the watched list's order.
  *
- * The reason bit goes in first, so that a reader finding the fence on the
+ * The reason bit goes in first, so that a reader finding the fence on a
  * list sees why.  Then, once per fence, TRACKED: against a concurrent
  * signal, each side sets its bit with a full barrier and then looks at
  * the other's (the signal path through dma_fence_hang_done()), so either
@@ -134,25 +160,42 @@ static void hang_watch_arm(unsigned long delay)
 void __dma_fence_hang_track(struct dma_fence *fence, unsigned int why)
 {
 	struct dma_fence_hang *hang = &fence->hang;
-	unsigned long flags;
+	bool waiter = BIT(why) & HANG_WAITER_BITS;
+	unsigned long flags, old;
 
 	if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
 		return;		/* nothing to diagnose; not even a lock */
-	if ((BIT(why) & HANG_WAITER_BITS) &&
-	    !(READ_ONCE(hang->state) & HANG_WAITER_BITS))
+
+	spin_lock_irqsave(&hang_lock, flags);
+	old = READ_ONCE(hang->state);
+	if (waiter && !(old & HANG_WAITER_BITS))
 		WRITE_ONCE(hang->since, jiffies);
 	/* pairs with the smp_rmb() of hang_since(): a waiter bit, a time */
 	smp_mb__before_atomic();
 	set_bit(why, &hang->state);
-	if (test_and_set_bit(DMA_FENCE_HANG_TRACKED, &hang->state))
-		return;
-
-	spin_lock_irqsave(&hang_lock, flags);
-	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
-		list_add_tail(&hang->link, &hang_list);
+	if (!test_and_set_bit(DMA_FENCE_HANG_TRACKED, &hang->state)) {
+		if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
+			goto out;
 		WRITE_ONCE(hang_count, hang_count + 1);
-		hang_watch_arm(0);
+		if (waiter && !dma_fence_is_container(fence)) {
+			list_add_tail(&hang->link, &hang_watched);
+			hang_watch_arm(0);
+		} else {
+			list_add_tail(&hang->link, &hang_held);
+		}
+	} else if (waiter && !list_empty(&hang->link)) {
+		if (old & BIT(DMA_FENCE_HANG_IDLE)) {
+			/* overdue already: first in line */
+			clear_bit(DMA_FENCE_HANG_IDLE, &hang->state);
+			list_move(&hang->link, &hang_watched);
+			hang_watch_arm(0);
+		} else if (!(old & HANG_WAITER_BITS) &&
+			   !dma_fence_is_container(fence)) {
+			list_move_tail(&hang->link, &hang_watched);
+			hang_watch_arm(0);
+		}
 	}
+out:
 	spin_unlock_irqrestore(&hang_lock, flags);
 }
 
@@ -207,22 +250,6 @@ static bool hang_since(struct dma_fence *fence, unsigned long state,
 }
 
 /*
- * Would the watchdog name @fence now?  Containers are left to the fences
- * inside, which are tracked through the container's callbacks on them.
- * Under hang_lock.
- */
-static bool hang_overdue(struct dma_fence *fence, unsigned long now,
-			 unsigned long limit)
-{
-	unsigned long state = READ_ONCE(fence->hang.state), since;
-
-	return !(state & BIT(DMA_FENCE_HANG_WARNED)) &&
-	       hang_since(fence, state, &since) && hang_is_waited(fence) &&
-	       !dma_fence_is_container(fence) &&
-	       time_after_eq(now, since + limit);
-}
-
-/*
  * Under hang_lock: take @fence off the list if it is signalled.  Issuers
  * that signal behind the core's back (i915 sets the bit and runs the
  * callbacks itself) leave it linked until the last reference goes; the
@@ -237,54 +264,162 @@ static bool hang_drop_signalled(struct dma_fence *fence)
 	return true;
 }
 
-static void hang_watch(struct work_struct *work)
+/*
+ * Under hang_lock: mark @fence IDLE if nobody waits on it any more.  A
+ * callback is added under the fence's lock, which can only be tried here
+ * (hang_lock nests inside it); a sleeper counts itself before it looks
+ * for IDLE, and the count is read after IDLE is set.  Either the new
+ * waiter sees IDLE and puts the fence back, or this sees the waiter.
+ */
+static bool hang_set_idle(struct dma_fence *fence)
 {
-	struct dma_fence *batch[HANG_WARN_BATCH];
-	unsigned int ms = READ_ONCE(hang_timeout_ms), n = 0, i;
-	unsigned long limit = msecs_to_jiffies(ms), now = jiffies;
-	struct dma_fence_hang *hang, *next;
-	bool more = false;
+	struct dma_fence_hang *hang = &fence->hang;
+	bool idle = false;
 
-	spin_lock_irq(&hang_lock);
-	if (!ms) {
-		hang_watch_armed = false;	/* re-armed when set again */
-		spin_unlock_irq(&hang_lock);
-		return;
+	if (!spin_trylock(fence->lock))
+		return false;
+	if (!hang_has_callbacks(fence)) {
+		set_bit(DMA_FENCE_HANG_IDLE, &hang->state);
+		/* IDLE, then the count; wait_begin: the count, then IDLE */
+		smp_mb__after_atomic();
+		idle = !atomic_read(&hang->waiters);
+		if (!idle)
+			clear_bit(DMA_FENCE_HANG_IDLE, &hang->state);
 	}
-	list_for_each_entry_safe(hang, next, &hang_list, link) {
+	spin_unlock(fence->lock);
+	return idle;
+}
+
+struct hang_named {
+	struct dma_fence *fence;	/* a reference */
+	unsigned int others;		/* overdue of the same context */
+};
+
+struct hang_pass {
+	struct hang_named named[HANG_WARN_CONTEXTS];
+	unsigned int n;			/* in @named */
+	unsigned int rest;		/* overdue, of other contexts */
+	unsigned long now, limit;
+	struct list_head keep;		/* looked at, watched next pass */
+};
+
+/*
+ * Under hang_lock: look at up to HANG_WATCH_CHUNK watched fences, oldest
+ * waiter first.  Returns false if the chunk ran out before the first one
+ * not yet overdue (or the end of the list).  Each fence looked at leaves
+ * the watched list, unless it is not overdue, which ends the pass; those
+ * to look at again go on @p->keep until the pass ends.  So the next chunk
+ * goes on where this one stopped.
+ */
+static bool hang_watch_chunk(struct hang_pass *p)
+{
+	struct dma_fence_hang *hang, *next;
+	unsigned int budget = HANG_WATCH_CHUNK, i;
+
+	list_for_each_entry_safe(hang, next, &hang_watched, link) {
 		struct dma_fence *fence = container_of(hang, struct dma_fence,
 						       hang);
 
-		if (hang_drop_signalled(fence) ||
-		    !hang_overdue(fence, now, limit))
+		if (!budget--)
+			return false;
+		hang_looked++;
+		if (hang_drop_signalled(fence))
 			continue;
-		if (n == ARRAY_SIZE(batch)) {
-			more = true;
+		if (time_before(p->now, READ_ONCE(hang->since) + p->limit))
+			return true;	/* and so are all behind it */
+		if (!hang_is_waited(fence)) {
+			/* its waiters gave up: aside, until one comes back */
+			list_move_tail(&hang->link, hang_set_idle(fence) ?
+				       &hang_held : &p->keep);
+			continue;
+		}
+		/* a hung engine stalls a whole timeline: one line for it */
+		for (i = 0; i < p->n; i++)
+			if (p->named[i].fence->context == fence->context)
+				break;
+		if (i < p->n) {
+			p->named[i].others++;
+		} else if (p->n < ARRAY_SIZE(p->named)) {
+			if (!kref_get_unless_zero(&fence->refcount)) {
+				/* being released: unlinked soon */
+				list_move_tail(&hang->link, &p->keep);
+				continue;
+			}
+			p->named[p->n].fence = fence;
+			p->named[p->n++].others = 0;
+		} else {
+			p->rest++;
+		}
+		set_bit(DMA_FENCE_HANG_WARNED, &hang->state);
+		list_move_tail(&hang->link, &hang_held);
+		atomic_long_inc(&hang_warned);
+	}
+	return true;
+}
+
+static void hang_watch(struct work_struct *work)
+{
+	struct hang_pass pass = { }, *p = &pass;
+	bool started = false;
+	unsigned int ms, i;
+
+	INIT_LIST_HEAD(&p->keep);
+	for (;;) {
+		bool done;
+
+		spin_lock_irq(&hang_lock);
+		ms = hang_timeout_ms;
+		if (!ms) {
+			list_splice(&p->keep, &hang_watched);
+			hang_watch_armed = false;  /* re-armed when set again */
+			spin_unlock_irq(&hang_lock);
 			break;
 		}
-		if (!kref_get_unless_zero(&fence->refcount))
-			continue;	/* being released: unlinked soon */
-		set_bit(DMA_FENCE_HANG_WARNED, &hang->state);
-		batch[n++] = fence;
+		if (!started) {
+			/* one clock for the whole pass */
+			p->now = jiffies;
+			hang_passes++;
+			started = true;
+		}
+		p->limit = msecs_to_jiffies(ms);
+		done = hang_watch_chunk(p);
+		if (done) {
+			/* overdue: back at the head, where they were */
+			list_splice(&p->keep, &hang_watched);
+			hang_watch_armed = false;
+			if (!list_empty(&hang_watched))
+				hang_watch_arm(0);
+		}
+		spin_unlock_irq(&hang_lock);
+		if (done)
+			break;
+		cond_resched();	/* irqs were off for a chunk: let others in */
 	}
-	hang_watch_armed = false;
-	if (!list_empty(&hang_list))
-		hang_watch_arm(more ? 1 : 0);
-	spin_unlock_irq(&hang_lock);
 
-	for (i = 0; i < n; i++) {
-		struct dma_fence *fence = batch[i];
+	for (i = 0; i < p->n; i++) {
+		struct dma_fence *fence = p->named[i].fence;
+		char others[48] = "";
 
+		if (p->named[i].others)
+			snprintf(others, sizeof(others),
+				 ", and %u more of its context",
+				 p->named[i].others);
 		rcu_read_lock();
-		pr_warn("dma-fence hang: %s %s context %llu seqno %llu pending %u ms with %d sleeping task(s)%s\n",
+		pr_warn("dma-fence hang: %s %s context %llu seqno %llu pending %u ms with %d sleeping task(s)%s%s\n",
 			dma_fence_driver(fence), dma_fence_timeline(fence),
 			fence->context, fence->seqno,
 			hang_ms_since(jiffies, fence->hang.born),
 			atomic_read(&fence->hang.waiters),
-			hang_has_callbacks(fence) ? " and callbacks" : "");
+			hang_has_callbacks(fence) ? " and callbacks" : "",
+			others);
 		rcu_read_unlock();
-		atomic_long_inc(&hang_warned);
+		atomic_long_inc(&hang_lines);
 		dma_fence_put(fence);
+	}
+	if (p->rest) {
+		pr_warn("dma-fence hang: and %u more fence(s) of other contexts, see <debugfs>/dma_buf/fence_hangs\n",
+			p->rest);
+		atomic_long_inc(&hang_lines);
 	}
 }
 
@@ -295,26 +430,30 @@ static void hang_watch(struct work_struct *work)
 static unsigned int hang_snapshot(u64 context, struct dma_fence **out,
 				  unsigned int max, bool *more)
 {
+	struct list_head *lists[] = { &hang_watched, &hang_held };
 	struct dma_fence_hang *hang, *next;
-	unsigned int n = 0;
+	unsigned int n = 0, l;
 
 	*more = false;
 	spin_lock_irq(&hang_lock);
-	list_for_each_entry_safe(hang, next, &hang_list, link) {
-		struct dma_fence *fence = container_of(hang, struct dma_fence,
-						       hang);
+	for (l = 0; l < ARRAY_SIZE(lists); l++) {
+		list_for_each_entry_safe(hang, next, lists[l], link) {
+			struct dma_fence *fence =
+				container_of(hang, struct dma_fence, hang);
 
-		if (hang_drop_signalled(fence))
-			continue;
-		if (context != U64_MAX && fence->context != context)
-			continue;
-		if (n == max) {
-			*more = true;
-			break;
+			if (hang_drop_signalled(fence))
+				continue;
+			if (context != U64_MAX && fence->context != context)
+				continue;
+			if (n == max) {
+				*more = true;
+				goto out;
+			}
+			if (kref_get_unless_zero(&fence->refcount))
+				out[n++] = fence;
 		}
-		if (kref_get_unless_zero(&fence->refcount))
-			out[n++] = fence;
 	}
+out:
 	spin_unlock_irq(&hang_lock);
 	return n;
 }
@@ -483,7 +622,7 @@ unsigned int dma_fence_hang_set_timeout(unsigned int ms)
 	WRITE_ONCE(hang_timeout_ms, ms);
 	if (hang_watch_armed)
 		mod_delayed_work(system_wq, &hang_watch_work, 0);
-	else if (!list_empty(&hang_list))
+	else if (!list_empty(&hang_watched))
 		hang_watch_arm(1);
 	spin_unlock_irq(&hang_lock);
 	return old;
@@ -497,6 +636,20 @@ unsigned int dma_fence_hang_set_timeout(unsigned int ms)
 unsigned long dma_fence_hang_warnings(void)
 {
 	return atomic_long_read(&hang_warned);
+}
+
+/**
+ * dma_fence_hang_watch_stats - what the watchdog has done, for the tests
+ * @st: receives its passes, the fences they looked at and the lines they
+ *	printed, since boot
+ */
+void dma_fence_hang_watch_stats(struct dma_fence_hang_stats *st)
+{
+	spin_lock_irq(&hang_lock);
+	st->passes = hang_passes;
+	st->looked = hang_looked;
+	spin_unlock_irq(&hang_lock);
+	st->lines = atomic_long_read(&hang_lines);
 }
 
 static int fence_hangs_show(struct seq_file *s, void *unused)

@@ -37,7 +37,8 @@ static inline const char *dma_fence_timeline(struct dma_fence *fence)
 
 /*
  * Bits of &dma_fence_hang.state.  The reasons are set once each and never
- * cleared: they say how the fence came to be tracked.
+ * cleared: they say how the fence came to be tracked.  WARNED and IDLE are
+ * the watchdog's, changed under its lock only.
  */
 enum dma_fence_hang_bits {
 	DMA_FENCE_HANG_TRACKED,		/* on the list, or found signalled */
@@ -46,7 +47,11 @@ enum dma_fence_hang_bits {
 	DMA_FENCE_HANG_RESV,		/* added to a dma-resv */
 	DMA_FENCE_HANG_SYNC_FILE,	/* (a part of) a sync_file */
 	DMA_FENCE_HANG_WARNED,		/* the watchdog has named it */
+	DMA_FENCE_HANG_IDLE,		/* overdue, but its waiters left */
 };
+
+#define DMA_FENCE_HANG_WAITER_BITS (BIT(DMA_FENCE_HANG_WAITED) | \
+				    BIT(DMA_FENCE_HANG_CALLBACK))
 
 #ifdef CONFIG_DMA_FENCE_DEBUG_HANG
 
@@ -65,12 +70,18 @@ void __dma_fence_hang_untrack(struct dma_fence *fence);
 
 /*
  * @why happened to @fence; the first time for this reason costs a global
- * lock, every later time one test_bit.
+ * lock, every later time one load.  So does a new waiter of a fence the
+ * watchdog put aside because its waiters had left (IDLE): it is watched
+ * again.
  */
 static inline void dma_fence_hang_track(struct dma_fence *fence,
 					unsigned int why)
 {
-	if (!test_bit(why, &fence->hang.state))
+	unsigned long mask = BIT(why);
+
+	if (mask & DMA_FENCE_HANG_WAITER_BITS)
+		mask |= BIT(DMA_FENCE_HANG_IDLE);
+	if ((READ_ONCE(fence->hang.state) & mask) != BIT(why))
 		__dma_fence_hang_track(fence, why);
 }
 
@@ -101,11 +112,16 @@ static __always_inline void dma_fence_hang_release(struct dma_fence *fence)
 		__dma_fence_hang_untrack(fence);
 }
 
-/* A task starts and ends sleeping on @fence. */
+/*
+ * A task starts and ends sleeping on @fence.  Counted before it looks for
+ * IDLE: see hang_set_idle().
+ */
 static inline void dma_fence_hang_wait_begin(struct dma_fence *fence)
 {
-	dma_fence_hang_track(fence, DMA_FENCE_HANG_WAITED);
 	atomic_inc(&fence->hang.waiters);
+	/* pairs with hang_set_idle()'s: the count, then IDLE */
+	smp_mb__after_atomic();
+	dma_fence_hang_track(fence, DMA_FENCE_HANG_WAITED);
 }
 
 static inline void dma_fence_hang_wait_end(struct dma_fence *fence)
@@ -131,6 +147,15 @@ int dma_fence_hang_print(struct seq_file *s, u64 context);
 void dma_fence_hang_puts(struct seq_file *s, const char *str);
 unsigned int dma_fence_hang_set_timeout(unsigned int ms);
 unsigned long dma_fence_hang_warnings(void);
+
+/* What the watchdog has done since boot (dma_fence_hang_watch_stats()). */
+struct dma_fence_hang_stats {
+	unsigned long passes;	/* runs that looked at the list */
+	unsigned long looked;	/* fences those runs looked at */
+	unsigned long lines;	/* lines they printed */
+};
+
+void dma_fence_hang_watch_stats(struct dma_fence_hang_stats *st);
 
 #else
 

@@ -22,7 +22,10 @@
  *   with signalling on another CPU;
  * * the watchdog: off at 0; on, it names a fence with waiters and marks it,
  *   so that it is named once (the guest test counts the log lines), and
- *   never a fence that only sits in a reservation object.
+ *   never a fence that only sits in a reservation object; one line per
+ *   context, at most 16 and a summary per pass; a pass looks at the
+ *   overdue fences only; a fence whose waiters left is put aside until it
+ *   has one again.
  *
  * The suite is built in only (it calls internal functions).
  */
@@ -179,7 +182,10 @@ static void hang_sleeper_counted(struct kunit *test)
 	task = kthread_run(hang_waiter_fn, &w, "hang-waiter");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 
-	while (atomic_read(&w.fence->hang.waiters) < 1 && time_before(jiffies, end))
+	/* counted first, then tracked: wait for both */
+	while ((atomic_read(&w.fence->hang.waiters) < 1 ||
+		!hang_bit(w.fence, DMA_FENCE_HANG_WAITED)) &&
+	       time_before(jiffies, end))
 		usleep_range(1000, 2000);
 	KUNIT_EXPECT_EQ(test, atomic_read(&w.fence->hang.waiters), 1);
 	KUNIT_EXPECT_TRUE(test, hang_bit(w.fence, DMA_FENCE_HANG_WAITED));
@@ -486,6 +492,199 @@ static void hang_watchdog_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hang_tracked(test, ctx + 1, NULL), 0);
 }
 
+#define HANG_FOLD_SAME		200	/* fences of one context */
+#define HANG_FOLD_FEW		3	/* contexts of one fence each */
+#define HANG_FOLD_MANY		20	/* more contexts than a pass names */
+#define HANG_FOLD_FENCES	HANG_FOLD_SAME
+
+struct hang_many {
+	struct dma_fence *fences[HANG_FOLD_FENCES];
+	struct dma_fence_cb cbs[HANG_FOLD_FENCES];
+	unsigned int n;
+};
+
+/* @n fences with a callback each, on @ctx or on contexts of their own. */
+static struct hang_many *hang_many(struct kunit *test, struct mock_book *book,
+				   u64 ctx, unsigned int n, bool one_context)
+{
+	struct hang_many *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	for (i = 0; i < n; i++) {
+		m->fences[i] = mock_fence(book, one_context ? ctx : ctx + i, i + 1);
+		m->n++;
+		KUNIT_ASSERT_EQ(test, dma_fence_add_callback(m->fences[i], &m->cbs[i],
+							     hang_nop_cb), 0);
+	}
+	return m;
+}
+
+static void hang_many_done(struct hang_many *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n; i++) {
+		dma_fence_signal(m->fences[i]);
+		dma_fence_put(m->fences[i]);
+	}
+	m->n = 0;
+}
+
+static unsigned int hang_many_warned(struct hang_many *m, unsigned int from,
+				     unsigned int to)
+{
+	unsigned int i, n = 0;
+
+	for (i = from; i < to; i++)
+		n += hang_bit(m->fences[i], DMA_FENCE_HANG_WARNED);
+	return n;
+}
+
+/*
+ * Let every fence of @a and @b be overdue, then turn the watchdog on and
+ * wait for all of them to be named.  Returns the lines printed meanwhile
+ * less those that fences of the rest of the system may account for: each
+ * of those named adds a line at most.
+ */
+static unsigned long hang_lines_for(struct kunit *test, struct hang_many *a,
+				    struct hang_many *b)
+{
+	unsigned long warned, end, others;
+	struct dma_fence_hang_stats before, after;
+
+	msleep(100);	/* every one of them overdue at the first pass */
+	dma_fence_hang_watch_stats(&before);
+	warned = dma_fence_hang_warnings();
+	dma_fence_hang_set_timeout(50);
+	end = jiffies + 5 * HZ;
+	while ((hang_many_warned(a, 0, a->n) < a->n ||
+		hang_many_warned(b, 0, b->n) < b->n) && time_before(jiffies, end))
+		msleep(20);
+	dma_fence_hang_watch_stats(&after);
+	dma_fence_hang_set_timeout(0);
+	warned = dma_fence_hang_warnings() - warned;
+
+	KUNIT_EXPECT_EQ(test, hang_many_warned(a, 0, a->n), a->n);
+	KUNIT_EXPECT_EQ(test, hang_many_warned(b, 0, b->n), b->n);
+	KUNIT_EXPECT_GE(test, warned, (unsigned long)(a->n + b->n));
+	others = warned - (a->n + b->n);
+	return after.lines - before.lines - min(others, after.lines - before.lines);
+}
+
+/*
+ * A hung timeline is one line, not one per fence: 200 overdue fences of
+ * one context and 3 of contexts of their own are 4 lines.  20 contexts
+ * are 16 lines and a summary.  All of them are marked.
+ */
+static void hang_watchdog_folds_contexts(struct kunit *test)
+{
+	struct mock_book *book = mock_book_get(test);
+	u64 ctx = dma_fence_context_alloc(1 + HANG_FOLD_FEW + HANG_FOLD_MANY);
+	struct hang_many *same, *few, *many, *none;
+	unsigned long lines;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hang_restore_timeout,
+							(void *)(uintptr_t)
+							dma_fence_hang_set_timeout(0)), 0);
+	same = hang_many(test, book, ctx, HANG_FOLD_SAME, true);
+	few = hang_many(test, book, ctx + 1, HANG_FOLD_FEW, false);
+	lines = hang_lines_for(test, same, few);
+	KUNIT_EXPECT_EQ(test, lines, 1UL + HANG_FOLD_FEW);
+
+	many = hang_many(test, book, ctx + 1 + HANG_FOLD_FEW, HANG_FOLD_MANY, false);
+	none = hang_many(test, book, ctx, 0, true);
+	lines = hang_lines_for(test, many, none);
+	KUNIT_EXPECT_EQ(test, lines, 17UL);
+
+	hang_many_done(same);
+	hang_many_done(few);
+	hang_many_done(many);
+	KUNIT_EXPECT_EQ(test, hang_tracked(test, ctx, NULL), 0);
+}
+
+/*
+ * A pass looks at the overdue fences and the first one that is not, not
+ * at every fence with a waiter: 2000 of them and a long limit cost a few
+ * looks per pass.
+ */
+static void hang_watchdog_looks_at_overdue_only(struct kunit *test)
+{
+	struct mock_book *book = mock_book_get(test);
+	u64 ctx = dma_fence_context_alloc(1);
+	struct dma_fence_hang_stats before, after;
+	struct hang_many *m[10];
+	unsigned long warned, end;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hang_restore_timeout,
+							(void *)(uintptr_t)
+							dma_fence_hang_set_timeout(0)), 0);
+	for (i = 0; i < ARRAY_SIZE(m); i++)
+		m[i] = hang_many(test, book, ctx, 200, true);
+
+	dma_fence_hang_watch_stats(&before);
+	warned = dma_fence_hang_warnings();
+	end = jiffies + 10 * HZ;
+	do {
+		/* each write is a pass at once */
+		dma_fence_hang_set_timeout(3600 * 1000);
+		msleep(50);
+		dma_fence_hang_watch_stats(&after);
+	} while (after.passes - before.passes < 4 && time_before(jiffies, end));
+	warned = dma_fence_hang_warnings() - warned;
+
+	KUNIT_EXPECT_GE(test, after.passes - before.passes, 4UL);
+	/* one look per pass, and one per fence of the system named meanwhile */
+	KUNIT_EXPECT_LE(test, after.looked - before.looked,
+			(after.passes - before.passes) + warned + 8);
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		KUNIT_EXPECT_EQ(test, hang_many_warned(m[i], 0, 200), 0U);
+		hang_many_done(m[i]);
+	}
+	KUNIT_EXPECT_EQ(test, hang_tracked(test, ctx, NULL), 0);
+}
+
+/*
+ * Waiters that gave up leave the fence aside, unnamed; the next waiter
+ * brings it back, overdue at once.
+ */
+static void hang_watchdog_idle_until_waited_again(struct kunit *test)
+{
+	struct mock_book *book = mock_book_get(test);
+	u64 ctx = dma_fence_context_alloc(1);
+	struct dma_fence *f = mock_fence(book, ctx, 1);
+	struct dma_fence_cb cb;
+	unsigned long end;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hang_restore_timeout,
+							(void *)(uintptr_t)
+							dma_fence_hang_set_timeout(0)), 0);
+	KUNIT_ASSERT_EQ(test, dma_fence_add_callback(f, &cb, hang_nop_cb), 0);
+	KUNIT_EXPECT_TRUE(test, dma_fence_remove_callback(f, &cb));
+	msleep(100);
+
+	dma_fence_hang_set_timeout(50);
+	end = jiffies + 5 * HZ;
+	while (!hang_bit(f, DMA_FENCE_HANG_IDLE) && time_before(jiffies, end))
+		msleep(20);
+	KUNIT_EXPECT_TRUE(test, hang_bit(f, DMA_FENCE_HANG_IDLE));
+	msleep(300);	/* six more periods: still nobody waits */
+	KUNIT_EXPECT_FALSE(test, hang_bit(f, DMA_FENCE_HANG_WARNED));
+	KUNIT_EXPECT_EQ(test, hang_tracked(test, ctx, f), 1);
+
+	KUNIT_ASSERT_EQ(test, dma_fence_add_callback(f, &cb, hang_nop_cb), 0);
+	KUNIT_EXPECT_FALSE(test, hang_bit(f, DMA_FENCE_HANG_IDLE));
+	end = jiffies + 5 * HZ;
+	while (!hang_bit(f, DMA_FENCE_HANG_WARNED) && time_before(jiffies, end))
+		msleep(20);
+	KUNIT_EXPECT_TRUE(test, hang_bit(f, DMA_FENCE_HANG_WARNED));
+
+	dma_fence_signal(f);
+	dma_fence_put(f);
+	KUNIT_EXPECT_EQ(test, hang_tracked(test, ctx, NULL), 0);
+}
+
 static struct kunit_case dma_fence_hang_cases[] = {
 	KUNIT_CASE(hang_not_tracked_until_used),
 	KUNIT_CASE(hang_callback_tracked_until_signal),
@@ -495,6 +694,9 @@ static struct kunit_case dma_fence_hang_cases[] = {
 	KUNIT_CASE(hang_sync_file_named),
 	KUNIT_CASE(hang_track_races_signal),
 	KUNIT_CASE(hang_watchdog_once),
+	KUNIT_CASE(hang_watchdog_folds_contexts),
+	KUNIT_CASE(hang_watchdog_looks_at_overdue_only),
+	KUNIT_CASE(hang_watchdog_idle_until_waited_again),
 	{}
 };
 
