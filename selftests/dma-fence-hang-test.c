@@ -380,6 +380,15 @@ static void hang_restore_timeout(void *old)
 	dma_fence_hang_set_timeout((uintptr_t)old);
 }
 
+/* The watchdog off until the case ends; its limit back then. */
+static void hang_watchdog_off(struct kunit *test)
+{
+	unsigned int old = dma_fence_hang_set_timeout(0);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hang_restore_timeout,
+							(void *)(uintptr_t)old), 0);
+}
+
 #define HANG_RACE_FENCES	512
 
 struct hang_race {
@@ -418,9 +427,7 @@ static void hang_track_races_signal(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	/* no watchdog pass may tidy up what this case looks for */
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hang_restore_timeout,
-							(void *)(uintptr_t)
-							dma_fence_hang_set_timeout(0)), 0);
+	hang_watchdog_off(test);
 	init_completion(&r->done);
 	for (i = 0; i < HANG_RACE_FENCES; i++)
 		r->fences[i] = mock_fence(book, ctx, i + 1);
@@ -584,9 +591,7 @@ static void hang_watchdog_folds_contexts(struct kunit *test)
 	struct hang_many *same, *few, *many, *none;
 	unsigned long lines;
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hang_restore_timeout,
-							(void *)(uintptr_t)
-							dma_fence_hang_set_timeout(0)), 0);
+	hang_watchdog_off(test);
 	same = hang_many(test, book, ctx, HANG_FOLD_SAME, true);
 	few = hang_many(test, book, ctx + 1, HANG_FOLD_FEW, false);
 	lines = hang_lines_for(test, same, few);
@@ -617,9 +622,7 @@ static void hang_watchdog_looks_at_overdue_only(struct kunit *test)
 	unsigned long warned, end;
 	unsigned int i;
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hang_restore_timeout,
-							(void *)(uintptr_t)
-							dma_fence_hang_set_timeout(0)), 0);
+	hang_watchdog_off(test);
 	for (i = 0; i < ARRAY_SIZE(m); i++)
 		m[i] = hang_many(test, book, ctx, 200, true);
 
@@ -657,9 +660,7 @@ static void hang_watchdog_idle_until_waited_again(struct kunit *test)
 	struct dma_fence_cb cb;
 	unsigned long end;
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hang_restore_timeout,
-							(void *)(uintptr_t)
-							dma_fence_hang_set_timeout(0)), 0);
+	hang_watchdog_off(test);
 	KUNIT_ASSERT_EQ(test, dma_fence_add_callback(f, &cb, hang_nop_cb), 0);
 	KUNIT_EXPECT_TRUE(test, dma_fence_remove_callback(f, &cb));
 	msleep(100);
