@@ -50,11 +50,15 @@
  * stalls its whole timeline, so a pass names the oldest overdue fence of
  * each context and counts the others of that context with it; past 16
  * contexts, one line counts the rest (``dma-fence hang: and <m> more
- * fence(s) of other contexts, ...``); all of them are marked warned.
+ * fence(s) of other contexts, ...``); all of them are marked warned.  The
+ * fence named for a context is the one with the earliest first waiter.
  * Containers are left to the fences inside them.  A fence whose waiters
- * all gave up (timed out) is put aside, unnamed, until it has a waiter
- * again; then it is overdue at once.  The watchdog runs only while
- * something is waited on.
+ * all gave up (timed out) is put aside, unnamed and marked idle, until it
+ * has a waiter again; then the next pass names it (its first waiter is
+ * still the old one).  The watchdog runs while some fence has waiters
+ * and has not been named or put aside.  Raising the limit can leave a
+ * fence that is no longer overdue ahead of older ones, delaying them by
+ * at most the difference.
  *
  * Cost: each fence carries a &struct dma_fence_hang (48 bytes on 64-bit);
  * dma_fence_init() fills it, signalling and release test one word of it.
@@ -63,7 +67,8 @@
  * takes it again.  The fences with waiters are kept in the order of their
  * first waiter, so a watchdog pass looks at the overdue ones and one more,
  * not at all that are tracked, and lets go of the lock every 256 fences.
- * Without the option, none of this is compiled.
+ * Reading fence_hangs walks all of them with interrupts off.  Without the
+ * option, none of this is compiled.
  *
  * What it asks of issuers: a fence that was waited on, or was in a
  * reservation object or a sync_file, must leave through the core, by
@@ -75,7 +80,9 @@
  * nests inside &dma_fence.lock (callbacks are added and fences signalled
  * under it), and only the workqueue's own locks, for arming the watchdog,
  * nest inside it (the watchdog only tries a fence's lock under it, to see
- * whether a callback is being added).  A fence is unlinked when it signals (if its issuer
+ * whether a callback is being added; so, like dma_fence_add_callback(), it
+ * relies on the lock outliving the fence).  A fence is unlinked when it
+ * signals (if its issuer
  * signals behind the core's back, as i915 does, by the next walk of the
  * list) and, at the latest, when its last reference goes, before the
  * issuer's release runs; so a fence on the list is valid memory as long as
@@ -108,18 +115,22 @@
  * waiters that the watchdog has not named yet, in the order of their
  * first waiter, so that a pass stops at the first one not yet overdue.
  * hang_held: all others (only held by a resv or a sync_file, containers,
- * named already, or IDLE: overdue when its waiters had all left).
+ * named already, or IDLE: overdue when its waiters had all left).  And,
+ * while a pass runs, hang_keep.
  */
 static DEFINE_SPINLOCK(hang_lock);
 static LIST_HEAD(hang_watched);
 static LIST_HEAD(hang_held);
+/* Looked at by the running pass, to look at again in the next one. */
+static LIST_HEAD(hang_keep);
 static unsigned int hang_count;		/* on either list */
 static bool hang_watch_armed;		/* the work is queued or running */
 static unsigned int hang_timeout_ms = HANG_TIMEOUT_MS_DEFAULT;
 static atomic_long_t hang_warned;	/* fences named */
-static atomic_long_t hang_lines;	/* lines the watchdog printed */
+static unsigned long hang_lines;	/* lines the watchdog printed */
 static unsigned long hang_looked;	/* fences its passes looked at */
 static unsigned long hang_passes;
+static bool hang_pass_running;		/* between two chunks */
 
 static void hang_watch(struct work_struct *work);
 static DECLARE_DELAYED_WORK(hang_watch_work, hang_watch);
@@ -300,7 +311,6 @@ struct hang_pass {
 	unsigned int n;			/* in @named */
 	unsigned int rest;		/* overdue, of other contexts */
 	unsigned long now, limit;
-	struct list_head keep;		/* looked at, watched next pass */
 };
 
 /*
@@ -308,8 +318,8 @@ struct hang_pass {
  * waiter first.  Returns false if the chunk ran out before the first one
  * not yet overdue (or the end of the list).  Each fence looked at leaves
  * the watched list, unless it is not overdue, which ends the pass; those
- * to look at again go on @p->keep until the pass ends.  So the next chunk
- * goes on where this one stopped.
+ * to look at again go on hang_keep until the pass ends.  So the next
+ * chunk goes on where this one stopped.
  */
 static bool hang_watch_chunk(struct hang_pass *p)
 {
@@ -330,7 +340,7 @@ static bool hang_watch_chunk(struct hang_pass *p)
 		if (!hang_is_waited(fence)) {
 			/* its waiters gave up: aside, until one comes back */
 			list_move_tail(&hang->link, hang_set_idle(fence) ?
-				       &hang_held : &p->keep);
+				       &hang_held : &hang_keep);
 			continue;
 		}
 		/* a hung engine stalls a whole timeline: one line for it */
@@ -342,7 +352,7 @@ static bool hang_watch_chunk(struct hang_pass *p)
 		} else if (p->n < ARRAY_SIZE(p->named)) {
 			if (!kref_get_unless_zero(&fence->refcount)) {
 				/* being released: unlinked soon */
-				list_move_tail(&hang->link, &p->keep);
+				list_move_tail(&hang->link, &hang_keep);
 				continue;
 			}
 			p->named[p->n].fence = fence;
@@ -360,40 +370,38 @@ static bool hang_watch_chunk(struct hang_pass *p)
 static void hang_watch(struct work_struct *work)
 {
 	struct hang_pass pass = { }, *p = &pass;
-	bool started = false;
-	unsigned int ms, i;
+	unsigned int ms, i, chunks = 0, max_chunks = 0;
+	bool done = false;
 
-	INIT_LIST_HEAD(&p->keep);
-	for (;;) {
-		bool done;
-
+	while (!done) {
 		spin_lock_irq(&hang_lock);
 		ms = hang_timeout_ms;
-		if (!ms) {
-			list_splice(&p->keep, &hang_watched);
-			hang_watch_armed = false;  /* re-armed when set again */
-			spin_unlock_irq(&hang_lock);
-			break;
-		}
-		if (!started) {
-			/* one clock for the whole pass */
+		if (!chunks) {
+			/* one clock for the whole pass, and an end to it */
 			p->now = jiffies;
-			hang_passes++;
-			started = true;
+			max_chunks = hang_count / HANG_WATCH_CHUNK + 2;
 		}
-		p->limit = msecs_to_jiffies(ms);
-		done = hang_watch_chunk(p);
+		if (ms) {
+			p->limit = msecs_to_jiffies(ms);
+			done = hang_watch_chunk(p) || ++chunks == max_chunks;
+		} else {
+			done = true;	/* off: re-armed when set again */
+		}
+		hang_pass_running = !done;
 		if (done) {
 			/* overdue: back at the head, where they were */
-			list_splice(&p->keep, &hang_watched);
+			list_splice_init(&hang_keep, &hang_watched);
 			hang_watch_armed = false;
 			if (!list_empty(&hang_watched))
 				hang_watch_arm(0);
+			if (ms)
+				hang_passes++;
+			/* counted with the marks: the tests see a pass whole */
+			hang_lines += p->n + !!p->rest;
 		}
 		spin_unlock_irq(&hang_lock);
-		if (done)
-			break;
-		cond_resched();	/* irqs were off for a chunk: let others in */
+		if (!done)
+			cond_resched();	/* irqs were off for a chunk */
 	}
 
 	for (i = 0; i < p->n; i++) {
@@ -413,13 +421,11 @@ static void hang_watch(struct work_struct *work)
 			hang_has_callbacks(fence) ? " and callbacks" : "",
 			others);
 		rcu_read_unlock();
-		atomic_long_inc(&hang_lines);
 		dma_fence_put(fence);
 	}
 	if (p->rest) {
 		pr_warn("dma-fence hang: and %u more fence(s) of other contexts, see <debugfs>/dma_buf/fence_hangs\n",
 			p->rest);
-		atomic_long_inc(&hang_lines);
 	}
 }
 
@@ -430,7 +436,7 @@ static void hang_watch(struct work_struct *work)
 static unsigned int hang_snapshot(u64 context, struct dma_fence **out,
 				  unsigned int max, bool *more)
 {
-	struct list_head *lists[] = { &hang_watched, &hang_held };
+	struct list_head *lists[] = { &hang_watched, &hang_keep, &hang_held };
 	struct dma_fence_hang *hang, *next;
 	unsigned int n = 0, l;
 
@@ -474,6 +480,7 @@ static const char * const hang_reasons[] = {
 	[DMA_FENCE_HANG_RESV] = "resv",
 	[DMA_FENCE_HANG_SYNC_FILE] = "sync_file",
 	[DMA_FENCE_HANG_WARNED] = "warned",
+	[DMA_FENCE_HANG_IDLE] = "idle",
 };
 
 /**
@@ -641,15 +648,16 @@ unsigned long dma_fence_hang_warnings(void)
 /**
  * dma_fence_hang_watch_stats - what the watchdog has done, for the tests
  * @st: receives its passes, the fences they looked at and the lines they
- *	printed, since boot
+ *	printed, since boot, and whether a pass is under way
  */
 void dma_fence_hang_watch_stats(struct dma_fence_hang_stats *st)
 {
 	spin_lock_irq(&hang_lock);
 	st->passes = hang_passes;
 	st->looked = hang_looked;
+	st->lines = hang_lines;
+	st->running = hang_pass_running;
 	spin_unlock_irq(&hang_lock);
-	st->lines = atomic_long_read(&hang_lines);
 }
 
 static int fence_hangs_show(struct seq_file *s, void *unused)

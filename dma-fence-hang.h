@@ -38,7 +38,8 @@ static inline const char *dma_fence_timeline(struct dma_fence *fence)
 /*
  * Bits of &dma_fence_hang.state.  The reasons are set once each and never
  * cleared: they say how the fence came to be tracked.  WARNED and IDLE are
- * the watchdog's, changed under its lock only.
+ * the watchdog's, changed under hang_lock only (IDLE is cleared by the
+ * hook of a new waiter, under it too).
  */
 enum dma_fence_hang_bits {
 	DMA_FENCE_HANG_TRACKED,		/* on the list, or found signalled */
@@ -153,6 +154,7 @@ struct dma_fence_hang_stats {
 	unsigned long passes;	/* runs that looked at the list */
 	unsigned long looked;	/* fences those runs looked at */
 	unsigned long lines;	/* lines they printed */
+	bool running;		/* a pass is between two of its chunks */
 };
 
 void dma_fence_hang_watch_stats(struct dma_fence_hang_stats *st);

@@ -28,10 +28,11 @@ struct seq_file;
 #ifdef CONFIG_DMA_FENCE_DEBUG_HANG
 /**
  * struct dma_fence_hang - per-fence state of the fence-hang diagnostics
- * @link: on the list of tracked pending fences, under its lock
+ * @link: on one of the lists of tracked pending fences, under their lock
  * @born: jiffies at dma_fence_init()
  * @since: jiffies when the first waiter, sleeping or a callback, came
- * @state: bits saying why the fence is tracked, set atomically
+ * @state: bits saying why the fence is tracked and what the watchdog made
+ *	of it, changed atomically
  * @waiters: tasks sleeping in dma_fence_wait_timeout() on the fence now
  *
  * See "fence-hang diagnostics" in drivers/dma-buf/dma-fence-hang.c.
