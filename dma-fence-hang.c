@@ -135,8 +135,6 @@ static bool hang_pass_running;		/* between two chunks */
 static void hang_watch(struct work_struct *work);
 static DECLARE_DELAYED_WORK(hang_watch_work, hang_watch);
 
-#define HANG_WAITER_BITS DMA_FENCE_HANG_WAITER_BITS
-
 static unsigned long hang_period(unsigned int ms)
 {
 	return clamp(msecs_to_jiffies(ms) / 4, 1UL, (unsigned long)HZ);
@@ -171,7 +169,7 @@ static void hang_watch_arm(unsigned long delay)
 void __dma_fence_hang_track(struct dma_fence *fence, unsigned int why)
 {
 	struct dma_fence_hang *hang = &fence->hang;
-	bool waiter = BIT(why) & HANG_WAITER_BITS;
+	bool waiter = BIT(why) & DMA_FENCE_HANG_WAITER_BITS;
 	unsigned long flags, old;
 
 	if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
@@ -179,7 +177,7 @@ void __dma_fence_hang_track(struct dma_fence *fence, unsigned int why)
 
 	spin_lock_irqsave(&hang_lock, flags);
 	old = READ_ONCE(hang->state);
-	if (waiter && !(old & HANG_WAITER_BITS))
+	if (waiter && !(old & DMA_FENCE_HANG_WAITER_BITS))
 		WRITE_ONCE(hang->since, jiffies);
 	/* pairs with the smp_rmb() of hang_since(): a waiter bit, a time */
 	smp_mb__before_atomic();
@@ -200,7 +198,7 @@ void __dma_fence_hang_track(struct dma_fence *fence, unsigned int why)
 			clear_bit(DMA_FENCE_HANG_IDLE, &hang->state);
 			list_move(&hang->link, &hang_watched);
 			hang_watch_arm(0);
-		} else if (!(old & HANG_WAITER_BITS) &&
+		} else if (!(old & DMA_FENCE_HANG_WAITER_BITS) &&
 			   !dma_fence_is_container(fence)) {
 			list_move_tail(&hang->link, &hang_watched);
 			hang_watch_arm(0);
@@ -253,7 +251,7 @@ static unsigned int hang_ms_since(unsigned long now, unsigned long then)
 static bool hang_since(struct dma_fence *fence, unsigned long state,
 		       unsigned long *since)
 {
-	if (!(state & HANG_WAITER_BITS))
+	if (!(state & DMA_FENCE_HANG_WAITER_BITS))
 		return false;
 	smp_rmb();	/* the bit, then the time it was set with */
 	*since = READ_ONCE(fence->hang.since);
